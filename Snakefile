@@ -1,0 +1,24 @@
+# regflow: from raw reads to trained, interpreted models of chromatin and expression.
+# Thin entry point: configuration, the rule files of each stage, and the default target.
+# Run from the repository root: `snakemake --cores 2` (see README.md).
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/simulate.smk"
+
+
+localrules:
+    all,
+
+
+rule all:
+    """Everything the workflow makes so far: the FASTQ files of every sample in the sheet."""
+    input:
+        all_fastqs(),

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Create (once) the project's virtual environment .venv and install regflow into it, editable,
+# with the development tools. Safe to run again: it reinstalls only when pyproject.toml changed.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+VENV=.venv
+die() {
+    echo "setup.sh: error: $*" >&2
+    exit 1
+}
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+    PYTHON=""
+    for candidate in python3.11 python3; do
+        if command -v "$candidate" >/dev/null 2>&1; then
+            PYTHON=$candidate
+            break
+        fi
+    done
+    [[ -n "$PYTHON" ]] || die "no python3.11 or python3 on PATH (regflow needs Python >= 3.11)"
+    "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
+        die "$PYTHON is $("$PYTHON" --version 2>&1); regflow needs Python >= 3.11"
+    echo "setup.sh: creating $VENV with $("$PYTHON" --version 2>&1)" >&2
+    rm -rf "$VENV"
+    if "$PYTHON" -c 'import ensurepip' >/dev/null 2>&1; then
+        "$PYTHON" -m venv "$VENV" || die "could not create $VENV"
+    else
+        # Debian and Ubuntu ship ensurepip separately (package python3-venv): make the venv
+        # without pip, then install pip from PyPI with pip's own wheel.
+        echo "setup.sh: no ensurepip (Debian: apt-get install python3-venv); fetching pip" >&2
+        "$PYTHON" -m venv --without-pip "$VENV" || die "could not create $VENV"
+        "$VENV/bin/python" - <<'PY' || die "could not install pip into $VENV"
+import json, subprocess, sys, tempfile, urllib.parse, urllib.request
+from pathlib import Path
+
+index = "https://pypi.org/pypi/pip/json"
+release = json.load(urllib.request.urlopen(index, timeout=60))
+wheel = next(u for u in release["urls"] if u["packagetype"] == "bdist_wheel")
+path = Path(tempfile.mkdtemp()) / wheel["filename"]
+url = urllib.parse.urljoin(index, wheel["url"])
+path.write_bytes(urllib.request.urlopen(url, timeout=120).read())
+subprocess.run([sys.executable, f"{path}/pip", "install", "--quiet", str(path)], check=True)
+PY
+    fi
+fi
+
+STAMP="$VENV/.regflow-installed"
+if [[ ! -f "$STAMP" || pyproject.toml -nt "$STAMP" ]]; then
+    echo "setup.sh: installing regflow and its dependencies into $VENV" >&2
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --editable ".[dev]" ||
+        die "pip install failed (see above)"
+    touch "$STAMP"
+fi

@@ -1,0 +1,48 @@
+"""Dry-run the demo and count the jobs of each rule (as snakePipes' job-count tests do).
+
+The expected numbers are written out from the demo design in config/samples.tsv, not derived
+from the code under test: MNase-seq 6 time points x 1 replicate (paired-end), ATAC-seq 2 cell
+types x 2 replicates (paired-end), RNA-seq (6 time points + 2 cell types) x 2 replicates
+(single-end).
+"""
+
+from __future__ import annotations
+
+import re
+
+EXPECTED_JOBS = {
+    "simulate_truth": 1,
+    "simulate_reads_paired": 10,
+    "simulate_reads_single": 16,
+    "all": 1,
+}
+
+
+def job_counts(stdout: str) -> dict[str, int]:
+    """The first "Job stats:" table of a Snakemake dry run, as {rule: count} (no total)."""
+    lines = stdout.splitlines()
+    start = lines.index("Job stats:") + 3  # skip the title, the header and the rule line
+    counts = {}
+    for line in lines[start:]:
+        match = re.fullmatch(r"(\S+)\s+(\d+)", line.strip())
+        if not match:
+            break
+        counts[match.group(1)] = int(match.group(2))
+    assert counts.pop("total") == sum(counts.values())
+    return counts
+
+
+def test_demo_job_counts(workdir, snakemake):
+    result = snakemake("--dry-run", "--quiet", "rules")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert job_counts(result.stdout) == EXPECTED_JOBS
+    assert not (workdir / "results").exists()
+
+
+def test_adding_a_sample_adds_one_job(workdir, snakemake):
+    fastq = "results/simulate/fastq/rna_cellB_r3_R1.fastq.gz"
+    with (workdir / "config" / "samples.tsv").open("a") as sheet:
+        sheet.write(f"rna_cellB_r3\trna\tcellB\t3\t{fastq}\t\n")
+    result = snakemake("--dry-run", "--quiet", "rules")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert job_counts(result.stdout) == {**EXPECTED_JOBS, "simulate_reads_single": 17}

@@ -1,0 +1,1 @@
+"""Simulated dataset with known truth: genome, genes, planted motifs, chromatin, reads."""
