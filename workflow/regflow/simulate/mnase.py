@@ -30,7 +30,8 @@ def end_acceptance(
     return one(codes[start]) * one(codes[end - 1])
 
 
-def _centred(rng, chrom, centre, lengths, kind):
+def _centred(chrom, centre, lengths, kind):
+    """Fragments of ``lengths`` centred on ``centre``."""
     start = np.rint(centre - lengths / 2).astype(np.int64)
     return {
         "chrom": chrom,
@@ -66,7 +67,7 @@ def mnase_candidates(
     )
     chrom = nucleosomes["chrom"].map(name_index).to_numpy()[pick]
     nuc = _centred(
-        rng, chrom, centre, fr.mixture_lengths(rng, n_nuc, cfg["nucleosome_lengths"]), NUCLEOSOMAL
+        chrom, centre, fr.mixture_lengths(rng, n_nuc, cfg["nucleosome_lengths"]), NUCLEOSOMAL
     )
 
     site_occ = sites["occupancy"].to_numpy()
@@ -76,7 +77,6 @@ def mnase_candidates(
     )
     lo, hi = cfg["footprint_length"]
     fp = _centred(
-        rng,
         sites["chrom"].map(name_index).to_numpy()[pick],
         centre,
         rng.integers(lo, hi + 1, n_fp),

@@ -10,7 +10,13 @@ import numpy as np
 import pandas as pd
 
 from regflow.simulate.genome import Genome
-from regflow.simulate.motifs import Motif, log_odds, reverse_complement_matrix, sample_sites
+from regflow.simulate.motifs import (
+    Motif,
+    log_odds,
+    reverse_complement_matrix,
+    sample_sites,
+    score_sequences,
+)
 
 
 def promoter_regions(genes: pd.DataFrame, upstream: int, downstream: int) -> pd.DataFrame:
@@ -117,7 +123,7 @@ def plant_sites(
                     "start": start,
                     "end": start + motif.length,
                     "tf": tf["name"],
-                    "score": float(matrix[np.arange(motif.length), site].sum()),
+                    "score": float(score_sequences(site[None, :], matrix)[0]),
                     "strand": strand,
                     "matrix_id": tf["matrix_id"],
                     "max_score": float(matrix.max(axis=1).sum()),

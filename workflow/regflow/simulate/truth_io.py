@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from regflow.simulate.genes import write_gtf
+from regflow.simulate.genome import write_fasta
 from regflow.simulate.motifs import write_jaspar
 from regflow.simulate.truth import Truth
 
@@ -49,8 +50,6 @@ def write_tsv_gz(frame: pd.DataFrame, path: Path) -> None:
 
 def write_truth(truth: Truth, outdir: Path, accessible_threshold: float) -> None:
     """Write every truth file; per-condition accessible regions go to ``truth/accessible/``."""
-    from regflow.simulate.genome import write_fasta
-
     paths = truth_paths(outdir)
     for p in paths.values():
         p.parent.mkdir(parents=True, exist_ok=True)
