@@ -12,6 +12,8 @@ configfile: "config/config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
+include: "workflow/rules/reads.smk"
+include: "workflow/rules/qc.smk"
 
 
 localrules:
@@ -19,6 +21,7 @@ localrules:
 
 
 rule all:
-    """Everything the workflow makes so far: the FASTQ files of every sample in the sheet."""
+    """Everything the workflow makes so far: per sample, the filtered BAM, fragments, CPM
+    bigWigs (also per size class and merged per condition) and QC, gathered in one table."""
     input:
-        all_fastqs(),
+        reads_targets(),

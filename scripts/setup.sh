@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 VENV=.venv
+# Command-line tools the rules call, from Debian's packages (apt-get install <package>).
+DEBIAN_TOOLS=(bowtie2:bowtie2 samtools:samtools fastp:fastp tabix:tabix bgzip:tabix)
 die() {
     echo "setup.sh: error: $*" >&2
     exit 1
@@ -51,4 +53,22 @@ if [[ ! -f "$STAMP" || pyproject.toml -nt "$STAMP" ]]; then
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --editable ".[dev]" ||
         die "pip install failed (see above)"
     touch "$STAMP"
+fi
+
+missing=()
+for entry in "${DEBIAN_TOOLS[@]}"; do
+    command -v "${entry%%:*}" >/dev/null 2>&1 || missing+=("${entry#*:}")
+done
+if ((${#missing[@]})); then
+    packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        echo "setup.sh: installing Debian packages: $packages" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq || die "apt-get update failed"
+        # shellcheck disable=SC2086
+        apt-get install -y -qq --no-install-recommends $packages >/dev/null ||
+            die "apt-get install $packages failed"
+    else
+        die "missing command-line tools; install the Debian packages: $packages (as root: apt-get install $packages), or put the tools on PATH"
+    fi
 fi

@@ -14,8 +14,33 @@ EXPECTED_JOBS = {
     "simulate_truth": 1,
     "simulate_reads_paired": 10,
     "simulate_reads_single": 16,
+    "check_genome": 1,
+    "bowtie2_index": 1,
+    "check_fastq": 26,
+    "trim_paired": 10,
+    "trim_single": 16,
+    "align": 26,
+    "filter_bam": 26,
+    "fragments": 10,  # paired-end ATAC + MNase
+    "bigwig_sample": 26,
+    "bigwig_size_class": 26,  # ATAC 4 x (nfr, mono) + MNase 6 x (small, medium, nucleosome)
+    "bigwig_condition": 16,  # ATAC 2 + MNase 6 + RNA 8 conditions
+    "qc_fragment_lengths": 10,
+    "qc_tss_enrichment": 4,  # ATAC only
+    "qc_table": 1,
+    "qc_plot_fragment_lengths": 1,
+    "qc_plot_tss": 1,
     "all": 1,
 }
+# Per-sample rules of a single-end RNA-seq sample: adding one adds one job to each.
+PER_RNA_SAMPLE = (
+    "simulate_reads_single",
+    "check_fastq",
+    "trim_single",
+    "align",
+    "filter_bam",
+    "bigwig_sample",
+)
 
 
 def job_counts(stdout: str) -> dict[str, int]:
@@ -45,4 +70,7 @@ def test_adding_a_sample_adds_one_job(workdir, snakemake):
         sheet.write(f"rna_cellB_r3\trna\tcellB\t3\t{fastq}\t\n")
     result = snakemake("--dry-run", "--quiet", "rules")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert job_counts(result.stdout) == {**EXPECTED_JOBS, "simulate_reads_single": 17}
+    assert job_counts(result.stdout) == {
+        **EXPECTED_JOBS,
+        **{rule: EXPECTED_JOBS[rule] + 1 for rule in PER_RNA_SAMPLE},
+    }

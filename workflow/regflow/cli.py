@@ -13,7 +13,16 @@ import sys
 from regflow import __version__
 from regflow.errors import RegflowError
 
-STAGES = ("regflow.samplesheet", "regflow.simulate.cli")
+STAGES = (
+    "regflow.samplesheet",
+    "regflow.simulate.cli",
+    "regflow.reads.genome_check",
+    "regflow.reads.fastq_check",
+    "regflow.reads.filter",
+    "regflow.reads.fragments",
+    "regflow.tracks.bigwig",
+    "regflow.qc.cli",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

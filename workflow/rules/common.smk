@@ -22,6 +22,12 @@ if REGFLOW_PYTHONPATH not in sys.path:
 _search_path = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
 if REGFLOW_PYTHONPATH not in _search_path:
     os.environ.update(PYTHONPATH=os.pathsep.join([REGFLOW_PYTHONPATH, *_search_path]))
+# Jobs run without conda use the Python environment Snakemake runs in (its bin/ first on PATH),
+# as if that environment were activated; inside a conda env, activation puts the env first.
+_python_bin = os.path.dirname(sys.executable)
+_path = os.environ.copy().pop("PATH", "")  # read without the linter's envvars check: not an input
+if _path.split(os.pathsep)[0] != _python_bin:
+    os.environ.update(PATH=os.pathsep.join([_python_bin, _path]))
 # shell.prefix() replaces Snakemake's default "set -euo pipefail; " and formats its argument
 # like a shell command, hence the doubled braces.
 shell.prefix(
@@ -106,16 +112,6 @@ wildcard_constraints:
     condition=name_choice(SAMPLES["condition"][SAMPLES["condition"] != ""]),
 
 
-def all_fastqs():
-    """Every FASTQ named in the sample sheet (read 1, then read 2 where paired-end)."""
-    return [
-        fastq
-        for sample in SAMPLES.itertuples()
-        for fastq in (sample.fastq_1, sample.fastq_2)
-        if fastq
-    ]
-
-
 # The simulated dataset (simulate.smk).
 SIM_CONDITIONS = [c["name"] for c in config["simulate"]["conditions"]]
 
@@ -150,3 +146,109 @@ def simulated_reads_config(sample):
         {"seed": sim["seed"], "sequencing": sim["sequencing"], assay: sim[assay]},
         sort_keys=True,
     )
+
+
+# The reference and the reads stage (reads.smk).
+def genome_fasta():
+    """The genome FASTA: the configured one, or the simulated genome."""
+    return config["genome"]["fasta"] or f"{SIM_DIR}/genome/genome.fa"
+
+
+def genome_gtf():
+    """The gene annotation: the configured GTF, or the simulated one."""
+    return config["genome"]["gtf"] or f"{SIM_DIR}/genome/genes.gtf"
+
+
+def samples_of(*assays, paired=None):
+    """Sample names of these assays (all when none given), optionally only (un)paired ones."""
+    rows = SAMPLES if not assays else SAMPLES[SAMPLES["assay"].isin(assays)]
+    if paired is not None:
+        rows = rows[(rows["fastq_2"] != "") == paired]
+    return sorted(rows.index)
+
+
+def is_paired(sample):
+    return SAMPLES.loc[sample, "fastq_2"] != ""
+
+
+def raw_fastqs(wildcards):
+    """Read 1 (and read 2) of a sample, as named in the sheet."""
+    row = SAMPLES.loc[wildcards.sample]
+    return {"r1": row["fastq_1"], **({"r2": row["fastq_2"]} if row["fastq_2"] else {})}
+
+
+def conditions_of(assay):
+    """Conditions with at least one sample of ``assay``."""
+    return sorted(set(SAMPLES.loc[samples_of(assay), "condition"]))
+
+
+def samples_in(assay, condition):
+    """Samples (replicates) of one assay and condition."""
+    rows = SAMPLES[(SAMPLES["assay"] == assay) & (SAMPLES["condition"] == condition)]
+    return sorted(rows.index)
+
+
+def size_class_names(assay):
+    return sorted(config["reads"]["size_classes"].get(assay, {}))
+
+
+def reads_targets():
+    """Everything the reads stage makes for the samples in the sheet."""
+    paired = samples_of("atac", "mnase")
+    targets = [
+        "results/qc/qc_table.tsv",
+        "results/qc/fragment_lengths.png",
+        *expand("results/fragments/{sample}.tsv.gz", sample=paired),
+        *expand("results/tracks/{sample}.cpm.bw", sample=samples_of()),
+    ]
+    for assay in ("atac", "mnase"):
+        targets += expand(
+            "results/tracks/{sample}.{size_class}.cpm.bw",
+            sample=samples_of(assay),
+            size_class=size_class_names(assay),
+        )
+    for assay in ("atac", "mnase", "rna"):
+        targets += expand(
+            "results/tracks/merged/{assay}.{condition}.cpm.bw",
+            assay=assay,
+            condition=conditions_of(assay),
+        )
+    if samples_of("atac"):
+        targets.append("results/qc/tss_enrichment.png")
+    return targets
+
+
+ASSAY_OF = SAMPLES["assay"].to_dict()
+
+# Track modes: ATAC cut sites, MNase coverage (occupancy), RNA read coverage; size classes of
+# fragments: ATAC coverage, MNase midpoints (dyads).
+TRACK_MODE = {"atac": "cutsites", "mnase": "coverage", "rna": "coverage"}
+CLASS_MODE = {"atac": "coverage", "mnase": "midpoints"}
+
+
+def trimmed_fastqs(wildcards):
+    reads = {"r1": f"results/trimmed/{wildcards.sample}_R1.fastq.gz"}
+    if is_paired(wildcards.sample):
+        reads["r2"] = f"results/trimmed/{wildcards.sample}_R2.fastq.gz"
+    return reads
+
+
+def track_input(sample):
+    """Fragments (paired-end) or the filtered BAM (single-end) of a sample."""
+    if is_paired(sample) and ASSAY_OF[sample] != "rna":
+        return f"results/fragments/{sample}.tsv.gz"
+    return f"results/bam/{sample}.bam"
+
+
+def track_flag(samples):
+    return "--fragments" if track_input(samples[0]).endswith(".tsv.gz") else "--bam"
+
+
+def qc_jsons():
+    """Every per-sample metrics JSON the QC table gathers."""
+    files = expand(
+        "results/qc/{sample}/{step}.json", sample=samples_of(), step=["fastq_check", "filter"]
+    )
+    files += expand("results/qc/{sample}/fragment_lengths.json", sample=samples_of("atac", "mnase"))
+    files += expand("results/qc/{sample}/tss_enrichment.json", sample=samples_of("atac"))
+    return files

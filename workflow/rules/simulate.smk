@@ -31,7 +31,7 @@ rule simulate_truth:
     log:
         "logs/simulate/truth.log",
     benchmark:
-        "benchmarks/simulate/truth.tsv"
+        "results/benchmarks/simulate/truth.tsv"
     conda:
         "../../envs/regflow.yaml"
     threads: 1
@@ -58,7 +58,7 @@ rule simulate_reads_paired:
     log:
         "logs/simulate/reads/{sample}.log",
     benchmark:
-        "benchmarks/simulate/reads/{sample}.tsv"
+        "results/benchmarks/simulate/reads/{sample}.tsv"
     wildcard_constraints:
         sample=name_choice(simulated_samples(paired=True)),
     conda:
@@ -93,7 +93,7 @@ rule simulate_reads_single:
     log:
         "logs/simulate/reads/{sample}.log",
     benchmark:
-        "benchmarks/simulate/reads/{sample}.tsv"
+        "results/benchmarks/simulate/reads/{sample}.tsv"
     wildcard_constraints:
         sample=name_choice(simulated_samples(paired=False)),
     conda:

@@ -1,0 +1,207 @@
+"""The reads stage end to end on a small simulated dataset, with the real tools (fastp, bowtie2,
+samtools, pysam, pyBigWig): recovered alignments, fragments, Tn5 shift and QC against the truth.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pyBigWig
+import pysam
+import pytest
+import yaml
+
+from regflow.simulate.readnames import parse_name
+
+from .conftest import REPO, SNAKEFILE
+
+pytestmark = pytest.mark.skipif(
+    any(shutil.which(t) is None for t in ("bowtie2", "samtools", "fastp")),
+    reason="bowtie2, samtools and fastp are installed by scripts/setup.sh",
+)
+
+SAMPLES = [
+    ("atac_cellA_r1", "atac", "cellA", 1, True),
+    ("atac_cellB_r1", "atac", "cellB", 1, True),
+    ("mnase_0min_r1", "mnase", "0min", 1, True),
+    ("rna_0min_r1", "rna", "0min", 1, False),
+]
+SMALL = {
+    "samples": "config/small_samples.tsv",
+    "simulate": {
+        "seed": 3,
+        "genome": {"chromosome_lengths": [250000, 200000]},
+        "atac": {"fragments": 40000},
+        "mnase": {"fragments": 30000},
+        "rna": {"fragments": 10000},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """Run the workflow up to the QC table on the small dataset; return its directory."""
+    workdir = tmp_path_factory.mktemp("reads_stage")
+    shutil.copytree(REPO / "config", workdir / "config")
+    rows = [
+        "\t".join(
+            [
+                s,
+                a,
+                c,
+                str(r),
+                f"results/simulate/fastq/{s}_R1.fastq.gz",
+                f"results/simulate/fastq/{s}_R2.fastq.gz" if pe else "",
+            ]
+        )
+        for s, a, c, r, pe in SAMPLES
+    ]
+    header = "sample\tassay\tcondition\treplicate\tfastq_1\tfastq_2\n"
+    (workdir / SMALL["samples"]).write_text(header + "\n".join(rows) + "\n")
+    (workdir / "small.yaml").write_text(yaml.safe_dump(SMALL))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            str(SNAKEFILE),
+            "--cores",
+            "2",
+            "--configfile",
+            "small.yaml",
+        ],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return workdir
+
+
+def truth_pairs(run, sample) -> pd.DataFrame:
+    """Origins of a sample's simulated read pairs, from the read names."""
+    with gzip.open(run / f"results/simulate/fastq/{sample}_R1.fastq.gz", "rt") as handle:
+        names = [line[1:].split()[0] for i, line in enumerate(handle) if i % 4 == 0]
+    return pd.DataFrame([parse_name(n) for n in names])
+
+
+def aligned_pairs(run, sample) -> pd.DataFrame:
+    """Name, chrom, fragment start and end of each pair in the filtered BAM."""
+    rows = []
+    with pysam.AlignmentFile(str(run / f"results/bam/{sample}.bam")) as bam:
+        for read in bam:
+            if read.template_length > 0:
+                rows.append(
+                    (
+                        read.query_name,
+                        read.reference_name,
+                        read.reference_start,
+                        read.reference_start + read.template_length,
+                    )
+                )
+    return pd.DataFrame(rows, columns=["name", "chrom", "start", "end"])
+
+
+@pytest.mark.parametrize("sample", ["atac_cellA_r1", "mnase_0min_r1"])
+def test_pairs_align_to_their_true_origin(run, sample):
+    aligned = aligned_pairs(run, sample)
+    truth = pd.DataFrame([parse_name(n) for n in aligned["name"]])
+    correct = (
+        (truth["chrom"] == aligned["chrom"])
+        & (truth["start"] == aligned["start"])
+        & (truth["end"] == aligned["end"])
+    )
+    assert correct.mean() >= 0.95
+    # and most simulated nuclear molecules (not PCR copies, long enough to map) are recovered
+    sim = truth_pairs(run, sample)
+    expected = sim[
+        (sim["chrom"] != "chrM") & (sim["copy"] == 0) & (sim["end"] - sim["start"] >= 30)
+    ]
+    assert correct.sum() / len(expected) >= 0.85
+
+
+def test_fragment_lengths_match_the_simulated_ladder(run):
+    sample = "atac_cellA_r1"
+    frags = pd.read_csv(
+        run / f"results/fragments/{sample}.tsv.gz",
+        sep="\t",
+        header=None,
+        names=["chrom", "start", "end", "name", "count"],
+    )
+    ours = np.repeat((frags["end"] - frags["start"] + 9).to_numpy(), frags["count"])
+    sim = truth_pairs(run, sample)
+    sim = sim[(sim["copy"] == 0) & (sim["chrom"] != "chrM")]
+    truth = (sim["end"] - sim["start"]).to_numpy()
+
+    def peaks(lengths):
+        h = np.convolve(np.bincount(lengths, minlength=700)[:700], np.ones(15) / 15, "same")
+        return [lo + int(np.argmax(h[lo:hi])) for lo, hi in ((1, 140), (140, 300), (300, 480))]
+
+    for ours_peak, true_peak in zip(peaks(ours), peaks(truth), strict=True):
+        assert abs(ours_peak - true_peak) <= 5
+    qc = json.loads((run / f"results/qc/{sample}/fragment_lengths.json").read_text())
+    assert qc["sample"] == sample
+
+
+def test_tn5_cut_sites_are_the_simulated_insertions(run):
+    """Fragments are shifted +4 / -5: both ends land on the simulated insertion centres."""
+    sample = "atac_cellA_r1"
+    frags = pd.read_csv(
+        run / f"results/fragments/{sample}.tsv.gz",
+        sep="\t",
+        header=None,
+        names=["chrom", "start", "end", "name", "count"],
+    )
+    sim = truth_pairs(run, sample)
+    insertions = set(zip(sim["chrom"], sim["start"] + 4, sim["end"] - 5, strict=True))
+    ours = list(zip(frags["chrom"], frags["start"], frags["end"], strict=True))
+    assert np.mean([f in insertions for f in ours]) >= 0.95
+    unshifted = set(zip(sim["chrom"], sim["start"], sim["end"], strict=True))
+    assert np.mean([f in unshifted for f in ours]) < 0.01
+
+
+def test_tss_enrichment_is_high_and_the_shuffled_control_is_one(run):
+    for sample in ("atac_cellA_r1", "atac_cellB_r1"):
+        qc = json.loads((run / f"results/qc/{sample}/tss_enrichment.json").read_text())
+        assert qc["tss_enrichment"] > 4
+        assert 0.6 < qc["tss_enrichment_shuffled"] < 1.5
+
+
+def test_atac_track_is_high_in_accessible_regions(run):
+    bed = pd.read_csv(
+        run / "results/simulate/truth/accessible/cellA.bed",
+        sep="\t",
+        header=None,
+        usecols=[0, 1, 2],
+        names=["chrom", "start", "end"],
+    )
+    with pyBigWig.open(str(run / "results/tracks/atac_cellA_r1.cpm.bw")) as bw:
+        inside = np.mean([bw.stats(c, s, e)[0] or 0.0 for c, s, e in bed.itertuples(index=False)])
+        genome = np.mean([bw.stats(c)[0] for c in bw.chroms() if c != "chrM"])
+    # 45% of fragments come from open regions covering about a fifth of this small genome
+    assert inside > 2.5 * genome
+
+
+def test_one_qc_table_for_all_samples(run):
+    table = pd.read_csv(run / "results/qc/qc_table.tsv", sep="\t")
+    assert list(table["sample"]) == sorted(s for s, *_ in SAMPLES)
+    filt = json.loads((run / "results/qc/atac_cellA_r1/filter.json").read_text())
+    sim = truth_pairs(run, "atac_cellA_r1")
+    assert abs(filt["fraction_mito"] - (sim["chrom"] == "chrM").mean()) < 0.03
+    assert abs(filt["duplication_rate"] - (sim["copy"] > 0).mean()) < 0.03
+    for path in (
+        "results/qc/fragment_lengths.png",
+        "results/qc/tss_enrichment.png",
+        "results/tracks/merged/mnase.0min.cpm.bw",
+        "results/tracks/rna_0min_r1.cpm.bw",
+        "results/tracks/mnase_0min_r1.nucleosome.cpm.bw",
+    ):
+        assert (run / path).stat().st_size > 0

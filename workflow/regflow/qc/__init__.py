@@ -1,0 +1,1 @@
+"""Quality control: fragment lengths, TSS enrichment, the per-sample QC table."""

@@ -1,0 +1,1 @@
+"""Reads to fragments: FASTQ checks, BAM filtering, fragment files."""

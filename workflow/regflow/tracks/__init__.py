@@ -1,0 +1,1 @@
+"""Coverage tracks: CPM-normalised bigWigs from fragments or BAMs."""
