@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from regflow.errors import RegflowError
+from regflow.io import write_outputs
 from regflow.qc.cli import add_parser
-from regflow.qc.io import write_outputs
 
 from .test_table import BOWTIE2_PE, BOWTIE2_SE, FASTP
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from regflow.errors import RegflowError
-from regflow.qc.io import write_outputs
+from regflow.io import write_outputs
 from regflow.qc.plots import fragment_length_figure, png_writer, tss_profile_figure
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -180,7 +180,8 @@ def test_check_record():
 
 
 def test_multiqc_table_header(tmp_path):
-    from regflow.qc.io import tsv_writer, write_outputs
+    from regflow.io import write_outputs
+    from regflow.qc.io import tsv_writer
 
     table = merge_metrics([("a", "S1", {"x": 1, "y": 0.5}), ("b", "S2", {"x": 3})])
     out = tmp_path / "qc_mqc.tsv"

@@ -85,7 +85,7 @@ def test_unknown_condition_is_a_clear_error_without_output(tmp_path, capsys):
     assert rc == 1
     assert "rna_heat_r1" in err and "'heat'" in err and "tpm.tsv" in err
     assert len(err.strip().splitlines()) == 1
-    assert not out.exists() and not list(out.parent.glob("*.tmp"))
+    assert not out.exists() and not list(out.parent.glob(".tmp.*"))
 
 
 @pytest.mark.parametrize("bad", ["{not json", "[]"])

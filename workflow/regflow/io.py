@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -23,3 +23,11 @@ def atomic_output(path: Path) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_outputs(writers: dict[Path, Callable[[Path], None]]) -> None:
+    """Write several outputs all or none: each writer writes its own temporary path, and the
+    files are renamed into place only once every writer has succeeded."""
+    with contextlib.ExitStack() as stack:
+        for final, write in writers.items():
+            write(stack.enter_context(atomic_output(final)))

@@ -122,12 +122,13 @@ def parse_pairs(values: list[str], option: str) -> dict[str, Path]:
 
 def run_fragment_lengths(args: argparse.Namespace) -> None:
     """Histogram and metrics of one sample's fragment lengths."""
+    from regflow.io import write_outputs
     from regflow.qc.fragment_lengths import (
         count_fragment_lengths,
         histogram_table,
         length_metrics,
     )
-    from regflow.qc.io import json_writer, tsv_writer, write_outputs
+    from regflow.qc.io import json_writer, tsv_writer
 
     try:
         counts = count_fragment_lengths(args.fragments)
@@ -153,13 +154,13 @@ def run_fragment_lengths(args: argparse.Namespace) -> None:
 
 def run_tss_enrichment(args: argparse.Namespace) -> None:
     """TSS enrichment profile and value of one sample, with a shuffled control."""
+    from regflow.io import write_outputs
     from regflow.qc.io import (
         json_writer,
         read_chrom_sizes,
         read_tss_bed,
         read_tss_gtf,
         tsv_writer,
-        write_outputs,
     )
     from regflow.qc.tss_enrichment import tss_enrichment_from_fragments
 
@@ -195,7 +196,8 @@ def run_tss_enrichment(args: argparse.Namespace) -> None:
 
 def run_table(args: argparse.Namespace) -> None:
     """Merge metric JSONs, fastp reports and bowtie2 logs into one table."""
-    from regflow.qc.io import read_json_object, tsv_writer, write_outputs
+    from regflow.io import write_outputs
+    from regflow.qc.io import read_json_object, tsv_writer
     from regflow.qc.table import (
         MQC_HEADER,
         check_record,
@@ -234,7 +236,8 @@ def run_table(args: argparse.Namespace) -> None:
 
 def run_plot_fragment_lengths(args: argparse.Namespace) -> None:
     """Overlaid fragment-length histograms."""
-    from regflow.qc.io import read_tsv, write_outputs
+    from regflow.io import write_outputs
+    from regflow.qc.io import read_tsv
     from regflow.qc.plots import fragment_length_figure, png_writer
 
     histograms = {
@@ -249,7 +252,8 @@ def run_plot_fragment_lengths(args: argparse.Namespace) -> None:
 
 def run_plot_tss(args: argparse.Namespace) -> None:
     """TSS-enrichment profiles with their shuffled controls."""
-    from regflow.qc.io import read_tsv, write_outputs
+    from regflow.io import write_outputs
+    from regflow.qc.io import read_tsv
     from regflow.qc.plots import png_writer, tss_profile_figure
 
     profiles = {

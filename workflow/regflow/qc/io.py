@@ -7,11 +7,8 @@ are the two insertion sites). Lines starting with ``#`` are ignored.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -256,45 +253,6 @@ def read_tss_bed(path: Path) -> pd.DataFrame:
     if bed.empty:
         raise RegflowError(f"TSS BED {path} has no records")
     return _tss_from_intervals(bed, path)
-
-
-def _replace_all(pending: list[tuple[Path, Path]]) -> None:
-    done: list[Path] = []
-    try:
-        for tmp, final in pending:
-            os.replace(tmp, final)
-            done.append(final)
-    except OSError:
-        for final in done:
-            with contextlib.suppress(OSError):
-                final.unlink()
-        raise
-
-
-def write_outputs(writers: dict[Path, Callable[[Path], None]]) -> None:
-    """Write several outputs atomically: each to a temporary file, then all renamed.
-
-    Parameters
-    ----------
-    writers
-        Maps each final path to a function that writes the content to the path it is given
-        (a temporary file beside the final one). If any writer fails, every temporary file is
-        removed and no final file is created.
-    """
-    pending: list[tuple[Path, Path]] = []
-    try:
-        for final, write in writers.items():
-            final = Path(final)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            # a fresh name, created by the writer itself so it gets the usual permissions
-            tmp = final.parent / f".{final.name}.{uuid.uuid4().hex}.tmp"
-            pending.append((tmp, final))
-            write(tmp)
-        _replace_all(pending)
-    finally:
-        for tmp, _ in pending:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
 
 
 def tsv_writer(frame: pd.DataFrame, header_lines: tuple[str, ...] = ()) -> Callable[[Path], None]:

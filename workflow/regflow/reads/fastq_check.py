@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 from regflow.errors import RegflowError
+from regflow.io import atomic_output
 
 CHUNK_SIZE = 4 << 20  # bytes of FASTQ text handled at a time (and read from disk at a time)
 GZIP_MAGIC = b"\x1f\x8b"
@@ -443,16 +444,9 @@ def check_sample(
 
 def write_json_atomic(data: dict, path: str | os.PathLike[str]) -> None:
     """Write ``data`` as JSON to ``path`` via a temporary file renamed into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-            handle.write("\n")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_output(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2)
+        handle.write("\n")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

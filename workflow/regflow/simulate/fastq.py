@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 
+from regflow.io import atomic_output
 from regflow.simulate.genome import BASES
 
 
@@ -39,32 +42,16 @@ def format_fastq(names: list[str], codes: np.ndarray, phred: np.ndarray) -> byte
     )
 
 
-class FastqWriter:
-    """A gzipped FASTQ whose bytes depend only on its records (no name or time in the header).
+@contextlib.contextmanager
+def fastq_writer(path: Path, level: int = 4) -> Iterator[Callable[..., None]]:
+    """Yield ``write(names, codes, phred)`` appending records to a gzipped FASTQ at ``path``.
 
-    Writes to a temporary file renamed into place on success, so a failed run leaves nothing.
+    The gzip header holds no name or time, so the bytes depend only on the records; the file
+    appears only if the block succeeds, so a failed run leaves nothing.
     """
-
-    def __init__(self, path: Path, level: int = 4):
-        self.path = Path(path)
-        self.tmp = self.path.with_name(self.path.name + ".tmp")
-        self.level = level
-
-    def __enter__(self) -> FastqWriter:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._raw = open(self.tmp, "wb")
-        self._gz = gzip.GzipFile(
-            filename="", fileobj=self._raw, mode="wb", compresslevel=self.level, mtime=0
-        )
-        return self
-
-    def write(self, names: list[str], codes: np.ndarray, phred: np.ndarray) -> None:
-        self._gz.write(format_fastq(names, codes, phred))
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self._gz.close()
-        self._raw.close()
-        if exc_type is None:
-            self.tmp.replace(self.path)
-        else:
-            self.tmp.unlink(missing_ok=True)
+    with (
+        atomic_output(path) as tmp,
+        open(tmp, "wb") as raw,
+        gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=level, mtime=0) as gz,
+    ):
+        yield lambda names, codes, phred: gz.write(format_fastq(names, codes, phred))

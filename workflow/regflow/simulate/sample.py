@@ -16,7 +16,7 @@ import pandas as pd
 from regflow.errors import RegflowError
 from regflow.simulate import fragments as fr
 from regflow.simulate.atac import atac_fragments
-from regflow.simulate.fastq import FastqWriter, sequence_errors
+from regflow.simulate.fastq import fastq_writer, sequence_errors
 from regflow.simulate.genes import read_gtf
 from regflow.simulate.genome import Genome, read_fasta
 from regflow.simulate.mnase import mnase_fragments
@@ -100,8 +100,8 @@ def simulate_sample(
     adapters = ADAPTERS[acfg["adapter"]]
     total = frags["start"].size
     with (
-        FastqWriter(fastq_1, seq["compression_level"]) as w1,
-        FastqWriter(fastq_2, seq["compression_level"]) as w2,
+        fastq_writer(fastq_1, seq["compression_level"]) as w1,
+        fastq_writer(fastq_2, seq["compression_level"]) as w2,
     ):
         for lo in range(0, total, CHUNK):
             idx = np.arange(lo, min(lo + CHUNK, total))
@@ -123,8 +123,8 @@ def simulate_sample(
                 kinds,
                 part["kind"],
             )
-            w1.write(names, *sequence_errors(rng, r1, seq["error_first"], seq["error_last"]))
-            w2.write(names, *sequence_errors(rng, r2, seq["error_first"], seq["error_last"]))
+            w1(names, *sequence_errors(rng, r1, seq["error_first"], seq["error_last"]))
+            w2(names, *sequence_errors(rng, r2, seq["error_first"], seq["error_last"]))
     return total
 
 
@@ -148,10 +148,10 @@ def _simulate_rna(
     adapters = ADAPTERS[rcfg["adapter"]]
     total = frags["start"].size
     with contextlib.ExitStack() as stack:
-        w1 = stack.enter_context(FastqWriter(fastq_1, seq["compression_level"]))
+        w1 = stack.enter_context(fastq_writer(fastq_1, seq["compression_level"]))
         w2 = None
         if fastq_2 is not None:
-            w2 = stack.enter_context(FastqWriter(fastq_2, seq["compression_level"]))
+            w2 = stack.enter_context(fastq_writer(fastq_2, seq["compression_level"]))
         for lo in range(0, total, CHUNK):
             idx = np.arange(lo, min(lo + CHUNK, total))
             part = fr.take(frags, idx)
@@ -188,11 +188,11 @@ def _simulate_rna(
                     seq["read_length"],
                     adapters[0],
                 )
-                w1.write(names, *sequence_errors(rng, r1, seq["error_first"], seq["error_last"]))
+                w1(names, *sequence_errors(rng, r1, seq["error_first"], seq["error_last"]))
             else:
                 r1, r2 = paired_reads(
                     rng, tx.codes, part["start"], part["end"], sense, seq["read_length"], adapters
                 )
-                w1.write(names, *sequence_errors(rng, r1, seq["error_first"], seq["error_last"]))
-                w2.write(names, *sequence_errors(rng, r2, seq["error_first"], seq["error_last"]))
+                w1(names, *sequence_errors(rng, r1, seq["error_first"], seq["error_last"]))
+                w2(names, *sequence_errors(rng, r2, seq["error_first"], seq["error_last"]))
     return total

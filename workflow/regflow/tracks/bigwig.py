@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import sys
 import time
 from array import array
@@ -46,6 +45,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from regflow.errors import RegflowError
+from regflow.io import atomic_output
 from regflow.tracks.coverage import (
     KERNELS,
     MODES,
@@ -494,16 +494,8 @@ def make_bigwig(
             f"on the chromosomes of {chrom_sizes_path}"
         )
     scale = cpm_scale(total)
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    # a hidden name in the same folder (same file system: the rename is atomic), unique per process
-    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_output(output) as tmp:
         n_entries = write_bigwig(tmp, chrom_sizes, runs, spec.bin_size, scale)
-        os.replace(tmp, output)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return {"fragments": total, "scale": scale, "entries": n_entries}
 
 
