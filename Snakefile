@@ -14,6 +14,8 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/reads.smk"
 include: "workflow/rules/qc.smk"
+include: "workflow/rules/peaks.smk"
+include: "workflow/rules/expression.smk"
 
 
 localrules:
@@ -22,6 +24,9 @@ localrules:
 
 rule all:
     """Everything the workflow makes so far: per sample, the filtered BAM, fragments, CPM
-    bigWigs (also per size class and merged per condition) and QC, gathered in one table."""
+    bigWigs (also per size class and merged per condition) and QC, gathered in one table;
+    ATAC-seq peaks, the consensus set and its logCPM matrix; RNA-seq gene TPM tables."""
     input:
         reads_targets(),
+        peaks_targets(),
+        expression_targets(),

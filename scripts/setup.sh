@@ -6,7 +6,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 VENV=.venv
 # Command-line tools the rules call, from Debian's packages (apt-get install <package>).
-DEBIAN_TOOLS=(bowtie2:bowtie2 samtools:samtools fastp:fastp tabix:tabix bgzip:tabix)
+DEBIAN_TOOLS=(bowtie2:bowtie2 samtools:samtools fastp:fastp tabix:tabix bgzip:tabix
+    featureCounts:subread salmon:salmon)
 die() {
     echo "setup.sh: error: $*" >&2
     exit 1

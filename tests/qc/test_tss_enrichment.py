@@ -175,7 +175,9 @@ def test_sites_dedup_drop_and_shuffle():
     sites, dropped = prepare_sites(tss, SIZES, 2_000, "test")
     assert len(sites) == 2 and dropped == 1
     control = shuffled_sites(sites, SIZES, 2_000, np.random.default_rng(0))
-    assert control.groupby("chrom").size().to_dict() == {"chr1": 1, "chr2": 1}
+    assert control.groupby("chrom").size().to_dict() == {"chr1": 10, "chr2": 10}
+    one = shuffled_sites(sites, SIZES, 2_000, np.random.default_rng(0), multiplier=1)
+    assert one.groupby("chrom").size().to_dict() == {"chr1": 1, "chr2": 1}
     size = control["chrom"].map(SIZES)
     assert ((control["position"] >= 2_000) & (control["position"] < size - 2_000)).all()
     again = shuffled_sites(sites, SIZES, 2_000, np.random.default_rng(0))

@@ -30,6 +30,16 @@ EXPECTED_JOBS = {
     "qc_table": 1,
     "qc_plot_fragment_lengths": 1,
     "qc_plot_tss": 1,
+    "peak_cutsites": 4,  # ATAC
+    "macs3_callpeak": 4,
+    "peak_filter": 4,
+    "consensus_peaks": 1,
+    "peak_counts": 1,
+    "featurecounts": 16,  # RNA
+    "salmon_transcripts": 1,
+    "salmon_index": 1,
+    "salmon_quant": 16,
+    "expression_tables": 1,
     "all": 1,
 }
 # Per-sample rules of a single-end RNA-seq sample: adding one adds one job to each.
@@ -40,6 +50,8 @@ PER_RNA_SAMPLE = (
     "align",
     "filter_bam",
     "bigwig_sample",
+    "featurecounts",
+    "salmon_quant",
 )
 
 

@@ -22,6 +22,8 @@ STAGES = (
     "regflow.reads.fragments",
     "regflow.tracks.bigwig",
     "regflow.qc.cli",
+    "regflow.peaks.cli",
+    "regflow.expression.cli",
 )
 
 

@@ -177,6 +177,11 @@ def raw_fastqs(wildcards):
     return {"r1": row["fastq_1"], **({"r2": row["fastq_2"]} if row["fastq_2"] else {})}
 
 
+def sheet_rows(assay):
+    """The sample-sheet rows of one assay as JSON, a parameter that changes only with them."""
+    return SAMPLES.loc[samples_of(assay)].to_json(orient="records")
+
+
 def conditions_of(assay):
     """Conditions with at least one sample of ``assay``."""
     return sorted(set(SAMPLES.loc[samples_of(assay), "condition"]))
@@ -218,6 +223,25 @@ def reads_targets():
     return targets
 
 
+def peaks_targets():
+    """ATAC-seq peaks of every sample, the consensus set and the count matrix."""
+    if not samples_of("atac"):
+        return []
+    return [
+        *expand("results/peaks/{sample}.narrowPeak", sample=samples_of("atac")),
+        "results/peaks/consensus.bed",
+        "results/peaks/atac.h5ad",
+        "results/peaks/pseudobulk_logcpm.tsv",
+    ]
+
+
+def expression_targets():
+    """RNA-seq gene tables (counts, TPM and its logs, per-condition means)."""
+    if not samples_of("rna"):
+        return []
+    return ["results/expression/tpm.tsv", "results/expression/log2_tpm_by_condition.tsv"]
+
+
 ASSAY_OF = SAMPLES["assay"].to_dict()
 
 # Track modes: ATAC cut sites, MNase coverage (occupancy), RNA read coverage; size classes of
@@ -250,5 +274,10 @@ def qc_jsons():
         "results/qc/{sample}/{step}.json", sample=samples_of(), step=["fastq_check", "filter"]
     )
     files += expand("results/qc/{sample}/fragment_lengths.json", sample=samples_of("atac", "mnase"))
-    files += expand("results/qc/{sample}/tss_enrichment.json", sample=samples_of("atac"))
+    files += expand(
+        "results/qc/{sample}/{step}.json",
+        sample=samples_of("atac"),
+        step=["tss_enrichment", "peaks"],
+    )
+    files += expand("results/qc/frip/{sample}.json", sample=samples_of("atac"))
     return files

@@ -16,10 +16,11 @@ Definition used here
    (100) bp of the TSS; its offset is reported too, so a maximum on the edge of that range
    shows.
 
-The control repeats steps 2-5 at random positions: per chromosome as many sites as TSSs used,
-uniform over positions at least ``window`` bp from either chromosome end, with the TSSs' strands
-(seeded :class:`numpy.random.Generator`). Its value should be about 1 (slightly above, being a
-maximum over 201 noisy values).
+The control repeats steps 2-5 at random positions: per chromosome ``multiplier`` (10) times as
+many sites as TSSs used, uniform over positions at least ``window`` bp from either chromosome
+end, with the TSSs' strands (seeded :class:`numpy.random.Generator`). Its value should be about 1
+(slightly above, being a maximum over 201 noisy values; the extra sites keep that noise small
+when a genome has few genes).
 
 Where this comes from
 ---------------------
@@ -265,9 +266,14 @@ def prepare_sites(
 
 
 def shuffled_sites(
-    sites: pd.DataFrame, chrom_sizes: dict[str, int], window: int, rng: np.random.Generator
+    sites: pd.DataFrame,
+    chrom_sizes: dict[str, int],
+    window: int,
+    rng: np.random.Generator,
+    multiplier: int = 10,
 ) -> pd.DataFrame:
-    """Random control sites: per chromosome as many as ``sites``, >= ``window`` from the ends.
+    """Random control sites: per chromosome ``multiplier`` x as many as ``sites``, >= ``window``
+    from the ends.
 
     Parameters
     ----------
@@ -279,6 +285,8 @@ def shuffled_sites(
         Half-width in bp.
     rng
         Source of randomness (the caller seeds it).
+    multiplier
+        Control sites per site.
 
     Returns
     -------
@@ -288,10 +296,9 @@ def shuffled_sites(
     parts = []
     for chrom, group in sites.groupby("chrom", sort=True):
         size = chrom_sizes[chrom]
-        position = rng.integers(window, size - window, size=len(group))  # (n_chrom,)
-        parts.append(
-            pd.DataFrame({"chrom": chrom, "position": position, "strand": group["strand"].values})
-        )
+        strand = np.tile(group["strand"].values, multiplier)  # (multiplier * n_chrom,)
+        position = rng.integers(window, size - window, size=strand.size)
+        parts.append(pd.DataFrame({"chrom": chrom, "position": position, "strand": strand}))
     return pd.concat(parts).sort_values(["chrom", "position"]).reset_index(drop=True)
 
 

@@ -1,5 +1,7 @@
-"""The reads stage end to end on a small simulated dataset, with the real tools (fastp, bowtie2,
-samtools, pysam, pyBigWig): recovered alignments, fragments, Tn5 shift and QC against the truth.
+"""The workflow end to end on a small simulated dataset, for two seeds, with the real tools
+(fastp, bowtie2, samtools, MACS3, featureCounts, pysam, pyBigWig): alignments, fragments, Tn5
+shift, QC, peaks, logCPM and TPM measured against the simulated truth; and which jobs rerun when
+a sample is added to the finished run.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import shutil
 import subprocess
 import sys
 
+import anndata
 import numpy as np
 import pandas as pd
 import pyBigWig
@@ -17,37 +20,47 @@ import pysam
 import pytest
 import yaml
 
+from regflow.evaluate.recovery import (
+    accessibility_change_agreement,
+    overlaps,
+    peak_recovery,
+    tpm_agreement,
+)
 from regflow.simulate.readnames import parse_name
 
 from .conftest import REPO, SNAKEFILE
+from .test_dryrun_jobcount import job_counts
 
 pytestmark = pytest.mark.skipif(
-    any(shutil.which(t) is None for t in ("bowtie2", "samtools", "fastp")),
-    reason="bowtie2, samtools and fastp are installed by scripts/setup.sh",
+    any(shutil.which(t) is None for t in ("bowtie2", "samtools", "fastp", "featureCounts")),
+    reason="bowtie2, samtools, fastp and featureCounts are installed by scripts/setup.sh",
 )
 
 SAMPLES = [
     ("atac_cellA_r1", "atac", "cellA", 1, True),
+    ("atac_cellA_r2", "atac", "cellA", 2, True),
     ("atac_cellB_r1", "atac", "cellB", 1, True),
+    ("atac_cellB_r2", "atac", "cellB", 2, True),
     ("mnase_0min_r1", "mnase", "0min", 1, True),
     ("rna_0min_r1", "rna", "0min", 1, False),
+    ("rna_cellA_r1", "rna", "cellA", 1, False),
+    ("rna_cellB_r1", "rna", "cellB", 1, True),
 ]
 SMALL = {
     "samples": "config/small_samples.tsv",
     "simulate": {
-        "seed": 3,
         "genome": {"chromosome_lengths": [250000, 200000]},
         "atac": {"fragments": 40000},
         "mnase": {"fragments": 30000},
-        "rna": {"fragments": 10000},
+        "rna": {"fragments": 40000},
     },
 }
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    """Run the workflow up to the QC table on the small dataset; return its directory."""
-    workdir = tmp_path_factory.mktemp("reads_stage")
+@pytest.fixture(scope="module", params=[1, 2], ids=["seed1", "seed2"])
+def run(request, tmp_path_factory):
+    """Run the whole workflow on the small dataset for one seed; return its directory."""
+    workdir = tmp_path_factory.mktemp(f"small_run_seed{request.param}")
     shutil.copytree(REPO / "config", workdir / "config")
     rows = [
         "\t".join(
@@ -64,7 +77,8 @@ def run(tmp_path_factory):
     ]
     header = "sample\tassay\tcondition\treplicate\tfastq_1\tfastq_2\n"
     (workdir / SMALL["samples"]).write_text(header + "\n".join(rows) + "\n")
-    (workdir / "small.yaml").write_text(yaml.safe_dump(SMALL))
+    small = {**SMALL, "simulate": {**SMALL["simulate"], "seed": request.param}}
+    (workdir / "small.yaml").write_text(yaml.safe_dump(small))
     result = subprocess.run(
         [
             sys.executable,
@@ -192,7 +206,9 @@ def test_atac_track_is_high_in_accessible_regions(run):
 
 def test_one_qc_table_for_all_samples(run):
     table = pd.read_csv(run / "results/qc/qc_table.tsv", sep="\t")
-    assert list(table["sample"]) == sorted(s for s, *_ in SAMPLES)
+    assert sorted(table["sample"]) == sorted(s for s, *_ in SAMPLES)
+    atac = table.set_index("sample").loc[[s for s, a, *_ in SAMPLES if a == "atac"]]
+    assert (atac["frip"] > 0.3).all() and (atac["peaks_kept"] > 100).all()
     filt = json.loads((run / "results/qc/atac_cellA_r1/filter.json").read_text())
     sim = truth_pairs(run, "atac_cellA_r1")
     assert abs(filt["fraction_mito"] - (sim["chrom"] == "chrM").mean()) < 0.03
@@ -205,3 +221,125 @@ def test_one_qc_table_for_all_samples(run):
         "results/tracks/mnase_0min_r1.nucleosome.cpm.bw",
     ):
         assert (run / path).stat().st_size > 0
+
+
+def test_peaks_recover_the_accessible_regions(run):
+    """Per condition: recall >= 0.9 of the open regions at precision >= 0.8."""
+    regions = pd.read_csv(run / "results/simulate/truth/regions.tsv", sep="\t")
+    consensus = pd.read_csv(
+        run / "results/peaks/consensus.bed",
+        sep="\t",
+        header=None,
+        usecols=[0, 1, 2],
+        names=["chrom", "start", "end"],
+    )
+    for condition in ("cellA", "cellB"):
+        called = pd.concat(
+            [
+                pd.read_csv(
+                    run / f"results/peaks/{s}.narrowPeak",
+                    sep="\t",
+                    header=None,
+                    usecols=[0, 1, 2],
+                    names=["chrom", "start", "end"],
+                )
+                for s, a, c, *_ in SAMPLES
+                if a == "atac" and c == condition
+            ]
+        )
+        present = consensus[overlaps(consensus, called)]  # consensus peaks seen in the condition
+        score = peak_recovery(present, regions, condition, open_at=0.3, present_at=0.1)
+        assert score["recall"] >= 0.9, score
+        assert score["precision"] >= 0.8, score
+
+
+def test_logcpm_changes_follow_accessibility_changes(run):
+    adata = anndata.read_h5ad(run / "results/peaks/atac.h5ad")
+    assert set(adata.layers) >= {"counts", "cpm", "logcpm"}
+    assert adata.uns["normalization"]["log_base"] == 10
+    assert list(adata.var.columns[:3]) == ["chrom", "start", "end"]
+    pseudobulk = pd.read_csv(run / "results/peaks/pseudobulk_logcpm.tsv", sep="\t", index_col=0)
+    regions = pd.read_csv(run / "results/simulate/truth/regions.tsv", sep="\t")
+    assert accessibility_change_agreement(pseudobulk, regions, "cellA", "cellB") > 0.5
+
+
+def test_tpm_recovers_the_simulated_expression(run):
+    ours = pd.read_csv(run / "results/expression/tpm.tsv", sep="\t", index_col=0)
+    truth = pd.read_csv(run / "results/simulate/truth/tpm.tsv", sep="\t", index_col=0)
+    condition = {s: c for s, a, c, *_ in SAMPLES if a == "rna"}
+    assert sorted(ours.columns) == sorted(condition)
+    assert (tpm_agreement(ours, truth, condition) >= 0.9).all()
+    assert np.allclose(ours.sum(), 1e6)
+
+
+def test_adding_a_sample_reruns_only_its_jobs_and_the_aggregates(run):
+    """A new ATAC replicate: its own per-sample jobs and the aggregates that include it rerun;
+    no job of an existing sample, and nothing of the other assays, reruns."""
+    sheet = run / SMALL["samples"]
+    original = sheet.read_text()
+    new = "atac_cellA_r3"
+    sheet.write_text(
+        original
+        + "\t".join(
+            [
+                new,
+                "atac",
+                "cellA",
+                "3",
+                f"results/simulate/fastq/{new}_R1.fastq.gz",
+                f"results/simulate/fastq/{new}_R2.fastq.gz",
+            ]
+        )
+        + "\n"
+    )
+    try:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "snakemake",
+                "--snakefile",
+                str(SNAKEFILE),
+                "--cores",
+                "2",
+                "--configfile",
+                "small.yaml",
+                "--dry-run",
+                "--quiet",
+                "rules",
+            ],
+            cwd=run,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        sheet.write_text(original)
+    assert result.returncode == 0, result.stdout + result.stderr
+    per_sample = [
+        "simulate_reads_paired",
+        "check_fastq",
+        "trim_paired",
+        "align",
+        "filter_bam",
+        "fragments",
+        "bigwig_sample",
+        "qc_fragment_lengths",
+        "qc_tss_enrichment",
+        "peak_cutsites",
+        "macs3_callpeak",
+        "peak_filter",
+    ]
+    aggregates = [
+        "bigwig_condition",
+        "consensus_peaks",
+        "peak_counts",
+        "qc_table",
+        "qc_plot_fragment_lengths",
+        "qc_plot_tss",
+        "all",
+    ]
+    assert job_counts(result.stdout) == {
+        **dict.fromkeys(per_sample + aggregates, 1),
+        "bigwig_size_class": 2,  # nfr, mono
+    }

@@ -1,0 +1,1 @@
+"""How well the workflow recovers the simulated truth, in numbers."""
