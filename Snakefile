@@ -16,6 +16,8 @@ include: "workflow/rules/reads.smk"
 include: "workflow/rules/qc.smk"
 include: "workflow/rules/peaks.smk"
 include: "workflow/rules/expression.smk"
+include: "workflow/rules/mnase.smk"
+include: "workflow/rules/motifs.smk"
 
 
 localrules:
@@ -30,3 +32,5 @@ rule all:
         reads_targets(),
         peaks_targets(),
         expression_targets(),
+        mnase_outputs(),
+        motif_outputs(),

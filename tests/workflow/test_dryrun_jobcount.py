@@ -40,6 +40,13 @@ EXPECTED_JOBS = {
     "salmon_index": 1,
     "salmon_quant": 16,
     "expression_tables": 1,
+    "mnase_images": 1,
+    "mnase_typhoon": 1,
+    "motifs_fetch": 1,
+    "motif_clusters": 1,
+    "motif_scan_peaks": 1,
+    "motif_scan_promoters": 1,
+    "motif_cluster_matrix": 2,  # peaks, promoters
     "all": 1,
 }
 # Per-sample rules of a single-end RNA-seq sample: adding one adds one job to each.

@@ -19,6 +19,7 @@ import pyBigWig
 import pysam
 import pytest
 import yaml
+from scipy.stats import spearmanr
 
 from regflow.evaluate.recovery import (
     accessibility_change_agreement,
@@ -26,6 +27,8 @@ from regflow.evaluate.recovery import (
     peak_recovery,
     tpm_agreement,
 )
+from regflow.mnase.stats import footprint_enrichment, ndr_width, site_columns
+from regflow.simulate.genes import read_gtf
 from regflow.simulate.readnames import parse_name
 
 from .conftest import REPO, SNAKEFILE
@@ -51,7 +54,7 @@ SMALL = {
     "simulate": {
         "genome": {"chromosome_lengths": [250000, 200000]},
         "atac": {"fragments": 40000},
-        "mnase": {"fragments": 30000},
+        "mnase": {"fragments": 60000},
         "rna": {"fragments": 40000},
     },
 }
@@ -333,6 +336,8 @@ def test_adding_a_sample_reruns_only_its_jobs_and_the_aggregates(run):
     aggregates = [
         "bigwig_condition",
         "consensus_peaks",
+        "motif_scan_peaks",
+        "motif_cluster_matrix",
         "peak_counts",
         "qc_table",
         "qc_plot_fragment_lengths",
@@ -343,3 +348,88 @@ def test_adding_a_sample_reruns_only_its_jobs_and_the_aggregates(run):
         **dict.fromkeys(per_sample + aggregates, 1),
         "bigwig_size_class": 2,  # nfr, mono
     }
+
+
+def test_mnase_images_show_the_promoter_architecture(run):
+    """Wider NDRs at more active promoters; sub-nucleosomal footprints on bound sites."""
+    images = np.load(run / "results/mnase/images.npz")
+    genes = list(images["gene_ids"])
+    assert genes == list(read_gtf(run / "results/simulate/genome/genes.gtf")["gene_id"])
+    assert images["images"].shape == (len(genes), 1, 24, 128)
+    prom = pd.read_csv(run / "results/simulate/truth/promoters.tsv", sep="\t")
+    prom = prom[prom["condition"] == "0min"].set_index("gene_id").loc[genes]
+    width = ndr_width(images["images"][:, 0], images["length_edges"], images["position_edges"])
+    known = ~np.isnan(width)
+    assert known.mean() > 0.8
+    assert spearmanr(width[known], prom["ndr_width"].to_numpy()[known]).statistic > 0.6
+
+    sites = pd.read_csv(run / "results/simulate/truth/motif_sites.bed", sep="\t")
+    occ = pd.read_csv(run / "results/simulate/truth/site_occupancy.tsv", sep="\t")["0min"]
+    gtf = read_gtf(run / "results/simulate/genome/genes.gtf").set_index("gene_id")
+    bound = sites[(occ > 0.5).to_numpy() & (sites["region_kind"] == "promoter").to_numpy()]
+    gene = np.array([genes.index(g) for g in bound["gene_id"]])
+    sign = np.where(gtf.loc[bound["gene_id"], "strand"] == "+", 1, -1)
+    centre = (bound["start"] + bound["end"] - 1) / 2
+    rel = (centre.to_numpy() - gtf.loc[bound["gene_id"], "tss"].to_numpy()) * sign
+    column = site_columns(rel, images["origin"][gene], images["position_edges"])
+    enrichment = footprint_enrichment(
+        images["images_raw"], images["length_edges"], gene, np.zeros_like(gene), column
+    )
+    assert enrichment > 10
+
+
+def test_motif_scan_recovers_the_planted_sites(run):
+    """Each planted motif's sites inside the scanned regions are hits of that motif (>= 0.9),
+    and the matrices' rows follow the consensus BED and the GTF."""
+    sites = pd.read_csv(run / "results/simulate/truth/motif_sites.bed", sep="\t").rename(
+        columns={"#chrom": "chrom"}
+    )
+    found, inside = [], []
+    for regions in ("peaks", "promoters"):
+        scan = np.load(run / f"results/motifs/{regions}.npz")
+        windows = pd.DataFrame({"chrom": scan["chrom"], "start": scan["start"], "end": scan["end"]})
+        hits = pd.read_csv(run / f"results/motifs/{regions}.hits.tsv.gz", sep="\t")
+        keys = set(zip(hits["motif_id"], hits["chrom"], hits["start"], hits["strand"], strict=True))
+        contained = np.zeros(len(sites), bool)
+        for w in windows.itertuples():
+            contained |= (
+                (sites["chrom"] == w.chrom) & (sites["start"] >= w.start) & (sites["end"] <= w.end)
+            ).to_numpy()
+        inside.append(contained)
+        found.append(
+            np.array(
+                [
+                    (m, c, s, st) in keys
+                    for m, c, s, st in zip(
+                        sites["matrix_id"],
+                        sites["chrom"],
+                        sites["start"],
+                        sites["strand"],
+                        strict=True,
+                    )
+                ]
+            )
+        )
+    inside, found = inside[0] | inside[1], found[0] | found[1]
+    recall = pd.Series(found[inside]).groupby(sites["matrix_id"].to_numpy()[inside]).mean()
+    assert len(recall) == len(
+        {
+            tf["matrix_id"]
+            for tf in yaml.safe_load((REPO / "config/config.yaml").read_text())["simulate"]["tfs"]
+        }
+    )
+    assert (recall >= 0.9).all(), recall.to_dict()
+
+    peaks = np.load(run / "results/motifs/peaks.npz")
+    consensus = pd.read_csv(run / "results/peaks/consensus.bed", sep="\t", header=None)
+    assert list(peaks["regions"]) == list(consensus[3])
+    assert list(peaks["regions"]) == list(
+        anndata.read_h5ad(run / "results/peaks/atac.h5ad").var_names
+    )
+    promoters = np.load(run / "results/motifs/promoters.npz")
+    assert list(promoters["regions"]) == list(
+        read_gtf(run / "results/simulate/genome/genes.gtf")["gene_id"]
+    )
+    clusters = np.load(run / "results/motifs/peaks_clusters.npz")
+    values = [clusters[k] for k in clusters.files if clusters[k].dtype.kind == "f"]
+    assert any(v.ndim == 2 and v.shape[0] == len(consensus) and v.max() <= 1 for v in values)

@@ -24,6 +24,8 @@ STAGES = (
     "regflow.qc.cli",
     "regflow.peaks.cli",
     "regflow.expression.cli",
+    "regflow.mnase.cli",
+    "regflow.motifs.cli",
 )
 
 

@@ -160,11 +160,12 @@ def genome_gtf():
 
 
 def samples_of(*assays, paired=None):
-    """Sample names of these assays (all when none given), optionally only (un)paired ones."""
+    """Sample names of these assays (all when none given), optionally only (un)paired ones, in
+    the sheet's order (which orders conditions in tables and images: list time points in order)."""
     rows = SAMPLES if not assays else SAMPLES[SAMPLES["assay"].isin(assays)]
     if paired is not None:
         rows = rows[(rows["fastq_2"] != "") == paired]
-    return sorted(rows.index)
+    return list(rows.index)
 
 
 def is_paired(sample):
@@ -183,8 +184,8 @@ def sheet_rows(assay):
 
 
 def conditions_of(assay):
-    """Conditions with at least one sample of ``assay``."""
-    return sorted(set(SAMPLES.loc[samples_of(assay), "condition"]))
+    """Conditions with at least one sample of ``assay``, in the sheet's order."""
+    return list(dict.fromkeys(SAMPLES.loc[samples_of(assay), "condition"]))
 
 
 def samples_in(assay, condition):
@@ -281,3 +282,21 @@ def qc_jsons():
     )
     files += expand("results/qc/frip/{sample}.json", sample=samples_of("atac"))
     return files
+
+
+def mnase_targets():
+    """Expression targets of the MNase images: per-condition log2(TPM + 1), when RNA-seq exists."""
+    return ["results/expression/log2_tpm_by_condition.tsv"] if samples_of("rna") else []
+
+
+def mnase_outputs():
+    """The MNase stage's outputs (none without MNase-seq samples)."""
+    if not samples_of("mnase"):
+        return []
+    return ["results/mnase/images.npz", "results/mnase/typhoon.png"]
+
+
+def motif_outputs():
+    """Region x motif and region x cluster matrices of the promoters (and peaks with ATAC-seq)."""
+    regions = ["promoters"] + (["peaks"] if samples_of("atac") else [])
+    return expand("results/motifs/{regions}{kind}.npz", regions=regions, kind=["", "_clusters"])

@@ -1,63 +1,48 @@
 """Motifs for the simulator: JASPAR matrices (offline via pyjaspar), site sampling, Tn5 bias.
 
-A motif is a (length, 4) probability matrix over A, C, G, T.
+Motifs are :class:`regflow.motifs.matrices.Motif` records (JASPAR counts plus a pseudocount).
 """
 
 from __future__ import annotations
 
-import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from regflow.errors import RegflowError
+from regflow.motifs.fetch import fetch_jaspar
+from regflow.motifs.io import write_jaspar as write_counts
+from regflow.motifs.matrices import (
+    Motif,
+    counts_to_probs,
+    log_odds,
+    reverse_complement_matrix,
+)
+
+__all__ = [
+    "Motif",
+    "counts_to_probs",
+    "load_jaspar_motifs",
+    "log_odds",
+    "reverse_complement_matrix",
+    "sample_sites",
+    "score_sequences",
+    "tn5_bias_matrix",
+    "write_jaspar",
+]
 
 
-@dataclass(frozen=True)
-class Motif:
-    """A named position probability matrix."""
+def load_jaspar_motifs(
+    matrix_ids: list[str], release: str, pseudocount: float = 0.25
+) -> dict[str, Motif]:
+    """Fetch matrices by ID from pyjaspar's bundled (offline) JASPAR database.
 
-    matrix_id: str
-    name: str
-    probs: np.ndarray  # (length, 4)
-
-    @property
-    def length(self) -> int:
-        return self.probs.shape[0]
-
-
-def counts_to_probs(counts: np.ndarray, pseudocount: float = 0.25) -> np.ndarray:
-    """Column-normalise a (length, 4) count matrix with a pseudocount per base."""
-    counts = np.asarray(counts, float) + pseudocount
-    return counts / counts.sum(axis=1, keepdims=True)
-
-
-def load_jaspar_motifs(matrix_ids: list[str], release: str) -> dict[str, Motif]:
-    """Fetch matrices by ID from pyjaspar's bundled (offline) JASPAR database."""
-    from pyjaspar import jaspardb
-
-    db = jaspardb(release=release)
+    Each motif's counts carry ``pseudocount`` per base, so its ``probs`` never hold a 0.
+    """
     motifs = {}
     for matrix_id in matrix_ids:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            found = db.fetch_motif_by_id(matrix_id)
-        if found is None:
-            raise RegflowError(f"JASPAR matrix {matrix_id} is not in {release}")
-        counts = np.array([found.counts[b] for b in "ACGT"], float).T
-        motifs[matrix_id] = Motif(matrix_id, found.name, counts_to_probs(counts))
+        (found,) = fetch_jaspar(release, matrix_ids=[matrix_id])
+        motifs[matrix_id] = Motif(matrix_id, found.name, found.counts + pseudocount)
     return motifs
-
-
-def log_odds(probs: np.ndarray, background: np.ndarray) -> np.ndarray:
-    """(length, 4) log2 odds of each base against the background base frequencies."""
-    return np.log2(probs / np.asarray(background)[None, :])
-
-
-def reverse_complement_matrix(matrix: np.ndarray) -> np.ndarray:
-    """A (length, 4) matrix of the opposite strand (A<->T, C<->G, positions reversed)."""
-    return matrix[::-1, ::-1]
 
 
 def sample_sites(
@@ -99,10 +84,4 @@ def tn5_bias_matrix(strength: float) -> np.ndarray:
 
 def write_jaspar(motifs: list[Motif], path: Path, scale: int = 1000) -> None:
     """Write matrices in JASPAR format (counts per base; probabilities times ``scale``)."""
-    lines = []
-    for m in motifs:
-        lines.append(f">{m.matrix_id}\t{m.name}")
-        counts = np.rint(m.probs * scale).astype(int)
-        for b, base in enumerate("ACGT"):
-            lines.append(f"{base}  [ " + " ".join(f"{c:4d}" for c in counts[:, b]) + " ]")
-    Path(path).write_text("\n".join(lines) + "\n")
+    write_counts([Motif(m.matrix_id, m.name, np.rint(m.probs * scale)) for m in motifs], path)

@@ -1,0 +1,1 @@
+"""Motifs: JASPAR/MEME matrices, genome-wide scanning with exact p-values, motif clusters."""
