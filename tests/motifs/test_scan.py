@@ -151,3 +151,28 @@ def test_same_hits_as_moods_at_the_same_score_thresholds():
     assert ours.keys() == theirs.keys()
     for key, score in ours.items():
         assert abs(score / matrices.resolution - theirs[key]) < 1e-9
+
+
+def test_background_sequences_give_the_expected_false_positive_rate():
+    """On random sequences drawn from the background, hits match the exact expectation:
+    sum over motifs of P(score >= threshold) x windows x 2 strands."""
+    from regflow.motifs.fetch import fetch_jaspar
+
+    motifs = fetch_jaspar("JASPAR2024", matrix_ids=["MA0139.2", "MA0080.7", "MA0863.1", "MA0363.3"])
+    background = np.array([0.3, 0.2, 0.2, 0.3])
+    rng = np.random.default_rng(0)
+    n_regions, length = 400, 1000
+    codes = rng.choice(4, size=n_regions * length, p=background).astype(np.uint8)
+    bounds = np.arange(n_regions + 1) * length
+    matrices = scoring_matrices(motifs, background, pvalue=1e-3)
+    result = scan_sequences(codes, bounds, matrices)
+    expected = sum(
+        matrices.survival[m][matrices.threshold[m] - matrices.lowest[m]]
+        * n_regions
+        * (length - motifs[m].length + 1)
+        * 2
+        for m in range(len(motifs))
+    )
+    observed = result.hit_count.sum()
+    assert expected > 1000
+    assert abs(observed / expected - 1) < 0.1
