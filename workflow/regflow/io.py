@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from regflow.errors import RegflowError
 
 
 @contextlib.contextmanager
@@ -31,3 +34,17 @@ def write_outputs(writers: dict[Path, Callable[[Path], None]]) -> None:
     with contextlib.ExitStack() as stack:
         for final, write in writers.items():
             write(stack.enter_context(atomic_output(final)))
+
+
+def read_json_object(path: Path, what: str = "metrics JSON") -> dict:
+    """Read a JSON file that must hold one object; errors name ``what`` and the path."""
+    path = Path(path)
+    if not path.is_file():
+        raise RegflowError(f"{what} {path} does not exist")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise RegflowError(f"{what} {path} is not valid JSON: {err}") from None
+    if not isinstance(data, dict):
+        raise RegflowError(f"{what} {path} must hold a JSON object")
+    return data

@@ -22,6 +22,7 @@ import pandas as pd
 import pysam
 
 from regflow.errors import RegflowError
+from regflow.io import read_json_object
 from regflow.samplesheet import read_sample_sheet
 
 FEATURECOUNTS_COLUMNS = ("Geneid", "Chr", "Start", "End", "Strand", "Length")
@@ -161,15 +162,8 @@ def read_fragment_length(path: Path, sample: str) -> float:
         a positive number.
     """
     path = Path(path)
+    data = read_json_object(path, f"sample {sample}: fragment-length JSON")
     what = f"sample {sample}: fragment-length JSON {path}"
-    if not path.is_file():
-        raise RegflowError(f"{what} does not exist")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise RegflowError(f"{what} is not valid JSON: {err}") from None
-    if not isinstance(data, dict):
-        raise RegflowError(f"{what} must hold a JSON object")
     if data.get("sample") != sample:
         raise RegflowError(f"{what} is for sample {data.get('sample')!r}")
     mean = data.get("fragment_length_mean")

@@ -196,8 +196,8 @@ def run_tss_enrichment(args: argparse.Namespace) -> None:
 
 def run_table(args: argparse.Namespace) -> None:
     """Merge metric JSONs, fastp reports and bowtie2 logs into one table."""
-    from regflow.io import write_outputs
-    from regflow.qc.io import read_json_object, tsv_writer
+    from regflow.io import read_json_object, write_outputs
+    from regflow.qc.io import tsv_writer
     from regflow.qc.table import (
         MQC_HEADER,
         check_record,

@@ -286,19 +286,6 @@ def json_writer(data: dict) -> Callable[[Path], None]:
     return write
 
 
-def read_json_object(path: Path, what: str = "metrics JSON") -> dict:
-    """Read a JSON file that must hold one object."""
-    path = Path(path)
-    _check_exists(path, what)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise RegflowError(f"{what} {path} is not valid JSON: {err}") from None
-    if not isinstance(data, dict):
-        raise RegflowError(f"{what} {path} must hold a JSON object")
-    return data
-
-
 def read_tsv(path: Path, columns: tuple[str, ...], what: str) -> pd.DataFrame:
     """Read a TSV with a header row, checking that ``columns`` are present."""
     path = Path(path)
