@@ -18,6 +18,8 @@ include: "workflow/rules/peaks.smk"
 include: "workflow/rules/expression.smk"
 include: "workflow/rules/mnase.smk"
 include: "workflow/rules/motifs.smk"
+include: "workflow/rules/datasets.smk"
+include: "workflow/rules/train.smk"
 
 
 localrules:
@@ -27,10 +29,12 @@ localrules:
 rule all:
     """Everything the workflow makes so far: per sample, the filtered BAM, fragments, CPM
     bigWigs (also per size class and merged per condition) and QC, gathered in one table;
-    ATAC-seq peaks, the consensus set and its logCPM matrix; RNA-seq gene TPM tables."""
+    ATAC-seq peaks, the consensus set and its logCPM matrix; RNA-seq gene TPM tables; MNase
+    images; motif matrices; the trained models and their baselines with metrics."""
     input:
         reads_targets(),
         peaks_targets(),
         expression_targets(),
         mnase_outputs(),
         motif_outputs(),
+        model_outputs(),

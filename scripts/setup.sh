@@ -51,8 +51,13 @@ fi
 STAMP="$VENV/.regflow-installed"
 if [[ ! -f "$STAMP" || pyproject.toml -nt "$STAMP" ]]; then
     echo "setup.sh: installing regflow and its dependencies into $VENV" >&2
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --editable ".[dev]" ||
-        die "pip install failed (see above)"
+    # PyTorch first and alone, so that the pinned build already present (a local CPU wheel
+    # where pip's find-links has one) satisfies the models extra and no newer CUDA build is
+    # pulled in. For a CUDA build choose PyTorch's own index (PIP_INDEX_URL) before running.
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "torch==2.13.0" ||
+        die "pip install torch failed (see above)"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+        --editable ".[dev,models]" || die "pip install failed (see above)"
     touch "$STAMP"
 fi
 

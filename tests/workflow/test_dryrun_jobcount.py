@@ -1,9 +1,9 @@
 """Dry-run the demo and count the jobs of each rule (as snakePipes' job-count tests do).
 
 The expected numbers are written out from the demo design in config/samples.tsv, not derived
-from the code under test: MNase-seq 6 time points x 1 replicate (paired-end), ATAC-seq 2 cell
-types x 2 replicates (paired-end), RNA-seq (6 time points + 2 cell types) x 2 replicates
-(single-end).
+from the code under test: MNase-seq (6 time points + 1 cell type) x 1 replicate (paired-end),
+ATAC-seq 6 time points x 1 replicate + 2 cell types x 2 replicates (paired-end), RNA-seq (6
+time points + 2 cell types) x 2 replicates (single-end); 5 chromatin-ViT variants.
 """
 
 from __future__ import annotations
@@ -12,27 +12,27 @@ import re
 
 EXPECTED_JOBS = {
     "simulate_truth": 1,
-    "simulate_reads_paired": 10,
+    "simulate_reads_paired": 17,
     "simulate_reads_single": 16,
     "check_genome": 1,
     "bowtie2_index": 1,
-    "check_fastq": 26,
-    "trim_paired": 10,
+    "check_fastq": 33,
+    "trim_paired": 17,
     "trim_single": 16,
-    "align": 26,
-    "filter_bam": 26,
-    "fragments": 10,  # paired-end ATAC + MNase
-    "bigwig_sample": 26,
-    "bigwig_size_class": 26,  # ATAC 4 x (nfr, mono) + MNase 6 x (small, medium, nucleosome)
-    "bigwig_condition": 16,  # ATAC 2 + MNase 6 + RNA 8 conditions
-    "qc_fragment_lengths": 10,
-    "qc_tss_enrichment": 4,  # ATAC only
+    "align": 33,
+    "filter_bam": 33,
+    "fragments": 17,  # paired-end ATAC + MNase
+    "bigwig_sample": 33,
+    "bigwig_size_class": 41,  # ATAC 10 x (nfr, mono) + MNase 7 x (small, medium, nucleosome)
+    "bigwig_condition": 23,  # ATAC 8 + MNase 7 + RNA 8 conditions
+    "qc_fragment_lengths": 17,
+    "qc_tss_enrichment": 10,  # ATAC only
     "qc_table": 1,
     "qc_plot_fragment_lengths": 1,
     "qc_plot_tss": 1,
-    "peak_cutsites": 4,  # ATAC
-    "macs3_callpeak": 4,
-    "peak_filter": 4,
+    "peak_cutsites": 10,  # ATAC
+    "macs3_callpeak": 10,
+    "peak_filter": 10,
     "consensus_peaks": 1,
     "peak_counts": 1,
     "featurecounts": 16,  # RNA
@@ -47,6 +47,12 @@ EXPECTED_JOBS = {
     "motif_scan_peaks": 1,
     "motif_scan_promoters": 1,
     "motif_cluster_matrix": 2,  # peaks, promoters
+    "dataset_vit": 1,
+    "dataset_get": 1,
+    "train_vit": 5,  # the variants of config.yaml
+    "train_vit_gp": 1,
+    "train_get": 1,
+    "train_get_forest": 1,
     "all": 1,
 }
 # Per-sample rules of a single-end RNA-seq sample: adding one adds one job to each.

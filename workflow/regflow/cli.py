@@ -26,6 +26,8 @@ STAGES = (
     "regflow.expression.cli",
     "regflow.mnase.cli",
     "regflow.motifs.cli",
+    "regflow.datasets.cli",
+    "regflow.train.cli",
 )
 
 

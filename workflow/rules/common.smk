@@ -110,6 +110,7 @@ def name_choice(names):
 wildcard_constraints:
     sample=name_choice(SAMPLES["sample"]),
     condition=name_choice(SAMPLES["condition"][SAMPLES["condition"] != ""]),
+    variant=name_choice([v["name"] for v in config["vit"]["variants"]]),
 
 
 # The simulated dataset (simulate.smk).
@@ -300,3 +301,83 @@ def motif_outputs():
     """Region x motif and region x cluster matrices of the promoters (and peaks with ATAC-seq)."""
     regions = ["promoters"] + (["peaks"] if samples_of("atac") else [])
     return expand("results/motifs/{regions}{kind}.npz", regions=regions, kind=["", "_clusters"])
+
+
+# Model datasets and training (datasets.smk, train.smk).
+RUN_FILES = ["model.safetensors", "config.yaml", "metrics.json", "predictions.tsv", "history.tsv"]
+RUN_FILES += ["curves.png"]
+BASELINE_FILES = ["metrics.json", "predictions.tsv"]
+VIT_VARIANTS = {v["name"]: v for v in config["vit"]["variants"]}
+TRAINER_KEYS = ("accelerator", "devices", "strategy", "precision", "num_workers")
+TRAINER_KEYS += ("progress_bar", "tensorboard", "seed")
+
+
+def vit_enabled():
+    """The chromatin ViT needs MNase-seq at its train, test and first-channel conditions, and
+    RNA-seq (its targets)."""
+    ds = config["datasets"]["vit"]
+    needed = ds["train_conditions"] + ds["test_conditions"]
+    needed += [v["first_channel"] for v in VIT_VARIANTS.values() if v["channels"] == 2]
+    imaged = set(conditions_of("mnase"))
+    measured = imaged & set(conditions_of("rna"))
+    return set(needed) <= imaged and set(ds["train_conditions"] + ds["test_conditions"]) <= measured
+
+
+def get_enabled():
+    """The GET model needs ATAC-seq peaks and RNA-seq in every ATAC-seq condition."""
+    atac = conditions_of("atac")
+    return bool(atac) and set(atac) <= set(conditions_of("rna"))
+
+
+def trainer_settings():
+    return {key: config["train"][key] for key in TRAINER_KEYS}
+
+
+def run_settings(model, **extra):
+    """The resolved settings of one training run, as the JSON ``regflow train`` reads."""
+    block = config[model]
+    if block["size"] not in block["sizes"]:
+        stop(
+            f"invalid config: {model}.size {block['size']!r} is not one of {model}.sizes "
+            f"({', '.join(block['sizes'])}) (see config/README.md)"
+        )
+    return {
+        "model": block["sizes"][block["size"]],
+        "optim": block["optim"],
+        "trainer": trainer_settings(),
+        **extra,
+    }
+
+
+def vit_settings(variant):
+    return shlex.quote(json.dumps(run_settings("vit", variant=VIT_VARIANTS[variant])))
+
+
+def get_settings():
+    block = config["get"]
+    settings = run_settings(
+        "get",
+        window=config["datasets"]["get"]["window"],
+        train_stride=block["train_stride"],
+        pretrain=block["pretrain"],
+        lora=block["lora"],
+    )
+    return shlex.quote(json.dumps(settings))
+
+
+def quoted(names):
+    return " ".join(shlex.quote(str(n)) for n in names)
+
+
+def model_outputs():
+    """Training runs (metrics and predictions) of every model the samples allow."""
+    targets = []
+    if vit_enabled():
+        targets += expand(
+            "results/train/vit/{variant}/{file}", variant=list(VIT_VARIANTS), file=RUN_FILES
+        )
+        targets += expand("results/train/vit_gp/{file}", file=BASELINE_FILES)
+    if get_enabled():
+        targets += expand("results/train/get/{file}", file=RUN_FILES)
+        targets += expand("results/train/get_forest/{file}", file=BASELINE_FILES)
+    return targets

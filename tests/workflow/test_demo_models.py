@@ -1,0 +1,72 @@
+"""The models at demo size, for two seeds: the whole demo (about 20 minutes on 2 cores per
+seed) and its trained models measured against the issue's goals.
+
+Opt-in, as it is too slow for every CI run: ``REGFLOW_DEMO_TESTS=1 pytest
+tests/workflow/test_demo_models.py``. The README reports the numbers it checks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from .conftest import REPO, SNAKEFILE
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("REGFLOW_DEMO_TESTS") != "1",
+    reason="runs the whole demo per seed (about 20 minutes each): set REGFLOW_DEMO_TESTS=1",
+)
+
+
+@pytest.fixture(scope="module", params=[1, 2], ids=["seed1", "seed2"])
+def demo(request, tmp_path_factory):
+    """The demo, end to end, for one simulation seed; returns its working directory."""
+    workdir = tmp_path_factory.mktemp(f"demo_seed{request.param}")
+    shutil.copytree(REPO / "config", workdir / "config")
+    (workdir / "seed.yaml").write_text(yaml.safe_dump({"simulate": {"seed": request.param}}))
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "--cores", "2"]
+        + ["--configfile", "seed.yaml"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return workdir
+
+
+def metrics(demo, run):
+    return json.loads((demo / "results/train" / run / "metrics.json").read_text())
+
+
+def test_vit_explains_expression_at_the_held_out_time_point(demo):
+    """The dual-channel ViT (per-channel subnetworks, first channel 0 min) reaches R^2 >= 0.7
+    on every gene at 120 min, and is not worse than the Gaussian-process baseline."""
+    vit = metrics(demo, "vit/transformer2_0min")["test_r2"]
+    gp = metrics(demo, "vit_gp")["test_r2"]
+    assert vit >= 0.7
+    assert vit >= gp - 0.05
+
+
+def test_two_channels_beat_one(demo):
+    """The paper's Figure 2A ordering: a first channel helps."""
+    dual = metrics(demo, "vit/transformer2_0min")["test_r2"]
+    single = metrics(demo, "vit/single_channel")["test_r2"]
+    assert dual > single
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="GET reaches a held-out-condition Pearson of about 0.4 at demo size, below the "
+    "issue's 0.8 goal (its random-forest baseline reaches 0.76): see the README",
+)
+def test_get_predicts_expression_in_the_held_out_condition(demo):
+    """GET's held-out-condition (cellB) Pearson at TSS peaks reaches the issue's 0.8."""
+    assert metrics(demo, "get")["heldout_condition_pearson"] >= 0.8

@@ -1,0 +1,1 @@
+"""Baselines the neural networks are compared against: summary features, a GP, a random forest."""

@@ -1,0 +1,1 @@
+"""Model-ready datasets with explicit, recorded train/validation/test splits."""

@@ -1,0 +1,1 @@
+"""Training on PyTorch Lightning: resumable runs, loud device choice, per-run outputs."""
