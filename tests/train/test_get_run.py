@@ -11,7 +11,7 @@ import yaml
 from regflow.errors import RegflowError
 from regflow.train.get import run
 
-from .conftest import GET_SETTINGS, GET_WINDOW, read_run, settings_with
+from .conftest import GET_N_MOTIFS, GET_SETTINGS, GET_WINDOW, read_run, settings_with
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,10 @@ def test_outputs_and_metrics(get_run, get_dataset):
     assert metrics["resumed_from_epoch"] is None
     assert set(metrics["phases"]) == {"finetune"}
     assert metrics["phases"]["finetune"]["epochs"] == GET_SETTINGS["optim"]["max_epochs"]
-    assert metrics["trainable_parameters"] == metrics["parameters"] > 0
+    # fine-tuning trains everything but the pretraining-only mask token and reconstruction head
+    dim, n_features = GET_SETTINGS["model"]["dim"], GET_N_MOTIFS + 3
+    pretraining_only = dim + dim * n_features + n_features
+    assert metrics["trainable_parameters"] == metrics["parameters"] - pretraining_only
     # training windows: every start on chr1 and chr2 of the training condition
     assert metrics["train_windows"] == 2 * (48 - GET_WINDOW + 1)
     assert history["epoch"].tolist() == list(range(GET_SETTINGS["optim"]["max_epochs"]))

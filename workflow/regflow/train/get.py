@@ -172,7 +172,10 @@ def run(dataset_dir: Path, settings: dict, outdir: Path) -> dict:
     pretrain = settings["pretrain"]
     phases = {}
     with Stopwatch() as clock:
+        # Each phase trains only the parameters its loss uses: DDP requires it (and the
+        # reconstruction head and mask token mean nothing to the expression objective).
         if pretrain["epochs"] > 0:
+            model.head.requires_grad_(False)
             pre_optim = {**optim, "max_epochs": pretrain["epochs"], "lr": pretrain["lr"]}
             task = MaskedRegionTask(
                 model, pre_optim, len(train_loader), pretrain["mask_ratio"], trainer_cfg["seed"]
@@ -189,6 +192,9 @@ def run(dataset_dir: Path, settings: dict, outdir: Path) -> dict:
             )
             load_weights(model, done.best_checkpoint)
             phases["pretrain"] = {"epochs": done.epochs, "best_val_mse": done.best_val_loss}
+            model.head.requires_grad_(True)
+        model.mask_token.requires_grad_(False)
+        model.reconstruct_head.requires_grad_(False)
         lora = settings["lora"]
         tuned = model
         if lora["rank"] > 0:
