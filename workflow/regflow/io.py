@@ -8,6 +8,8 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
+
 from regflow.errors import RegflowError
 
 
@@ -48,3 +50,29 @@ def read_json_object(path: Path, what: str = "metrics JSON") -> dict:
     if not isinstance(data, dict):
         raise RegflowError(f"{what} {path} must hold a JSON object")
     return data
+
+
+def npz_writer(arrays: dict[str, np.ndarray]) -> Callable[[Path], None]:
+    """A writer for :func:`write_outputs`: ``arrays`` as a compressed ``.npz`` (written through a
+    handle, so numpy appends no second ``.npz`` to the temporary name)."""
+
+    def write(path: Path) -> None:
+        with open(path, "wb") as handle:
+            np.savez_compressed(handle, **arrays)
+
+    return write
+
+
+def read_npz(path: Path, keys: tuple[str, ...], what: str) -> dict[str, np.ndarray]:
+    """Arrays ``keys`` of an ``.npz``; errors name ``what``, the file and any missing array."""
+    path = Path(path)
+    if not path.is_file():
+        raise RegflowError(f"{what} {path} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = [key for key in keys if key not in data.files]
+            if missing:
+                raise RegflowError(f"{what} {path} lacks arrays: {', '.join(missing)}")
+            return {key: data[key] for key in keys}
+    except (OSError, ValueError) as err:
+        raise RegflowError(f"{what} {path} is not a readable .npz file: {err}") from None

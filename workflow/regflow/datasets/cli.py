@@ -77,8 +77,9 @@ def split_counts(frame, column: str = "split") -> dict[str, int]:
 
 def run_vit(args: argparse.Namespace) -> None:
     """Examples of every gene at the training and test conditions, split by gene."""
-    from regflow.datasets.io import read_npz, write_dataset
+    from regflow.datasets.io import write_dataset
     from regflow.datasets.vit import validation_genes, vit_examples
+    from regflow.io import read_npz
 
     data = read_npz(
         args.images,
@@ -141,7 +142,8 @@ def run_get(args: argparse.Namespace) -> None:
         peak_windows,
         tss_labels,
     )
-    from regflow.datasets.io import read_npz, read_table, write_dataset
+    from regflow.datasets.io import read_table, write_dataset
+    from regflow.io import read_npz
     from regflow.peaks.io import read_bed
     from regflow.qc.io import read_tss_gtf
 

@@ -9,31 +9,16 @@ import numpy as np
 import pandas as pd
 
 from regflow.errors import RegflowError
-from regflow.io import write_outputs
+from regflow.io import npz_writer, write_outputs
 
 
-def read_npz(path: Path, keys: tuple[str, ...], what: str) -> dict[str, np.ndarray]:
-    """Arrays ``keys`` of an ``.npz``; errors name the file and any missing key."""
+def read_table(path: Path, what: str, index_col: int | None = 0) -> pd.DataFrame:
+    """A tab-separated table with a header, indexed by its first column (or not: None)."""
     path = Path(path)
     if not path.is_file():
         raise RegflowError(f"{what} {path} does not exist")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            missing = [k for k in keys if k not in data.files]
-            if missing:
-                raise RegflowError(f"{what} {path} lacks arrays: {', '.join(missing)}")
-            return {k: data[k] for k in keys}
-    except (OSError, ValueError) as err:
-        raise RegflowError(f"{what} {path} cannot be read: {err}") from None
-
-
-def read_table(path: Path, what: str) -> pd.DataFrame:
-    """A tab-separated table indexed by its first column."""
-    path = Path(path)
-    if not path.is_file():
-        raise RegflowError(f"{what} {path} does not exist")
-    try:
-        return pd.read_csv(path, sep="\t", index_col=0)
+        return pd.read_csv(path, sep="\t", index_col=index_col)
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise RegflowError(f"{what} {path} cannot be parsed: {err}") from None
 
@@ -46,12 +31,7 @@ def write_dataset(
     provenance: dict,
 ) -> None:
     """Write the arrays, the split tables and the JSON record together (all or none)."""
-
-    def write_npz(tmp: Path) -> None:
-        with open(tmp, "wb") as handle:  # a handle, so numpy appends no second ".npz"
-            np.savez_compressed(handle, **arrays)
-
-    writers = {Path(npz): write_npz}
+    writers = {Path(npz): npz_writer(arrays)}
     for path, frame in tables.items():
         writers[Path(path)] = lambda tmp, frame=frame: frame.to_csv(tmp, sep="\t", index=False)
     writers[Path(record)] = lambda tmp: Path(tmp).write_text(

@@ -158,14 +158,11 @@ def read_targets(path: Path, gene_ids: np.ndarray, conditions: list[str]) -> tup
 
 
 def npz_writer(arrays: dict[str, np.ndarray], meta: dict) -> Callable[[Path], None]:
-    """A writer for :func:`regflow.io.write_outputs`: ``np.savez_compressed`` of ``arrays`` plus
-    ``meta`` as a JSON string (written through a handle, so no ``.npz`` is appended)."""
+    """A writer for :func:`regflow.io.write_outputs`: ``arrays`` plus ``meta`` as a JSON string,
+    in one compressed ``.npz``."""
+    from regflow.io import npz_writer as arrays_writer
 
-    def write(path: Path) -> None:
-        with open(path, "wb") as handle:
-            np.savez_compressed(handle, **arrays, meta=np.array(json.dumps(meta)))
-
-    return write
+    return arrays_writer({**arrays, "meta": np.array(json.dumps(meta))})
 
 
 def read_images(path: Path) -> tuple[dict[str, np.ndarray], dict]:

@@ -171,11 +171,10 @@ def run_scan(args: argparse.Namespace) -> None:
     """Scan regions or promoter windows with every motif on both strands."""
     import numpy as np
 
-    from regflow.io import write_outputs
+    from regflow.io import npz_writer, write_outputs
     from regflow.motifs.io import (
         fasta_sizes,
         gzip_tsv_writer,
-        npz_writer,
         read_motifs,
         read_region_codes,
     )
@@ -262,9 +261,8 @@ def run_aggregate(args: argparse.Namespace) -> None:
     import numpy as np
     import pandas as pd
 
-    from regflow.io import write_outputs
+    from regflow.io import npz_writer, read_npz, write_outputs
     from regflow.motifs.aggregate import cluster_sums, scale_columns
-    from regflow.motifs.io import npz_writer, read_npz
     from regflow.qc.io import read_tsv, tsv_writer
 
     scan = read_npz(args.scores, ("regions", "motif_ids", "hit_score_sum"), "scan matrices")

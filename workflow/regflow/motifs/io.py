@@ -307,32 +307,6 @@ def read_region_codes(
     return codes, bounds, base_counts
 
 
-def npz_writer(arrays: dict[str, np.ndarray]) -> Callable[[Path], None]:
-    """A writer for :func:`regflow.io.write_outputs`: ``arrays`` as a compressed ``.npz``."""
-
-    def write(path: Path) -> None:
-        with open(path, "wb") as handle:
-            np.savez_compressed(handle, **arrays)
-
-    return write
-
-
-def read_npz(path: Path, keys: tuple[str, ...], what: str) -> dict[str, np.ndarray]:
-    """Load an ``.npz`` written by this stage, checking that ``keys`` are present."""
-    path = Path(path)
-    if not path.is_file():
-        raise RegflowError(f"{what} {path} does not exist")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
-    except (OSError, ValueError) as err:
-        raise RegflowError(f"{what} {path} is not a readable .npz file: {err}") from None
-    missing = [key for key in keys if key not in arrays]
-    if missing:
-        raise RegflowError(f"{what} {path} lacks array(s) {', '.join(missing)}")
-    return arrays
-
-
 def gzip_tsv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
     """A writer for :func:`regflow.io.write_outputs`: ``frame`` as a gzipped TSV with header."""
 

@@ -43,13 +43,14 @@ def run_vit_gp(
     """GP on summary features of (time point, first channel) images -> log2(TPM + 1)."""
     from regflow.baselines.chromatin_features import summary_features
     from regflow.baselines.gp import fit_predict_gp
-    from regflow.datasets.io import read_npz
+    from regflow.datasets.io import read_table
     from regflow.evaluate.regression import regression_metrics
+    from regflow.io import read_npz
     from regflow.train.vit import select_examples
 
     keys = ("images_raw", "targets", "conditions", "origin", "length_edges", "position_edges")
     data = read_npz(Path(dataset_dir) / "dataset.npz", keys, "ViT dataset")
-    examples = pd.read_csv(Path(dataset_dir) / "examples.tsv", sep="\t")
+    examples = read_table(Path(dataset_dir) / "examples.tsv", "ViT examples", index_col=None)
     conditions = [str(c) for c in data["conditions"]]
     variant = {"channels": 1 if first_channel is None else 2, "first_channel": first_channel}
     examples, first = select_examples(examples, conditions, variant)
@@ -92,12 +93,13 @@ def run_vit_gp(
 def run_get_forest(dataset_dir: Path, seed: int, outdir: Path) -> dict:
     """Random forest on per-peak features -> per-strand log10(TPM + 1), GET's splits."""
     from regflow.baselines.forest import fit_predict_forest
-    from regflow.datasets.io import read_npz
+    from regflow.datasets.io import read_table
+    from regflow.io import read_npz
     from regflow.train.get import METRIC_SCALE, tss_metrics, tss_table
 
     keys = ("features", "labels", "is_tss", "peak_ids", "chroms", "conditions")
     data = read_npz(Path(dataset_dir) / "dataset.npz", keys, "GET dataset")
-    splits = pd.read_csv(Path(dataset_dir) / "splits.tsv", sep="\t")
+    splits = read_table(Path(dataset_dir) / "splits.tsv", "GET splits", index_col=None)
     conditions = [str(c) for c in data["conditions"]]
     chroms = data["chroms"].astype(str)
     split_of = splits.set_index(["condition", "chrom"])["split"]

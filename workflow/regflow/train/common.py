@@ -46,12 +46,6 @@ def predict(model, dataset, batch_size: int, plan: DevicePlan) -> np.ndarray:
     return np.concatenate(outputs)
 
 
-def announce(plan: DevicePlan) -> None:
-    """Say loudly, in the job's log, which device trains the model."""
-    banner = f"regflow train: device: {plan.description}"
-    log.warning("%s\n%s\n%s", "=" * len(banner), banner, "=" * len(banner))
-
-
 class Stopwatch:
     """Wall time of a block, for samples-per-second figures."""
 

@@ -64,3 +64,17 @@ def plan_device(accelerator: str, devices: int, strategy: str, precision: str) -
             "paper-size models will be slow"
         )
     return DevicePlan(accelerator, devices, strategy, precision, description)
+
+
+def plan_and_announce(trainer: dict) -> DevicePlan:
+    """:func:`plan_device` from a run's ``trainer`` settings, said loudly in the job's log."""
+    import logging
+
+    plan = plan_device(
+        trainer["accelerator"], trainer["devices"], trainer["strategy"], trainer["precision"]
+    )
+    banner = f"regflow train: device: {plan.description}"
+    logging.getLogger("regflow.train").warning(
+        "%s\n%s\n%s", "=" * len(banner), banner, "=" * len(banner)
+    )
+    return plan

@@ -120,12 +120,13 @@ def run(dataset_dir: Path, settings: dict, outdir: Path) -> dict:
     import torch
 
     from regflow.datasets.get import peak_windows
-    from regflow.datasets.io import read_npz
+    from regflow.datasets.io import read_table
+    from regflow.io import read_npz
     from regflow.models.get import GETConfig, GETModel
     from regflow.models.lora import count_trainable, merge_lora, with_lora
-    from regflow.train.common import Stopwatch, announce, loaders, predict, remove_checkpoints
+    from regflow.train.common import Stopwatch, loaders, predict, remove_checkpoints
     from regflow.train.data import PeakWindows
-    from regflow.train.device import plan_device
+    from regflow.train.device import plan_and_announce
     from regflow.train.engine import fingerprint, fit, load_weights
     from regflow.train.outputs import write_run
     from regflow.train.tasks import ExpressionTask, MaskedRegionTask
@@ -133,7 +134,7 @@ def run(dataset_dir: Path, settings: dict, outdir: Path) -> dict:
     npz = Path(dataset_dir) / "dataset.npz"
     keys = ("features", "labels", "is_tss", "peak_ids", "chroms", "conditions", "windows")
     data = read_npz(npz, keys, "GET dataset")
-    splits = pd.read_csv(Path(dataset_dir) / "splits.tsv", sep="\t")
+    splits = read_table(Path(dataset_dir) / "splits.tsv", "GET splits", index_col=None)
     conditions = [str(c) for c in data["conditions"]]
     chroms = data["chroms"].astype(str)
     optim, trainer_cfg = settings["optim"], settings["trainer"]
@@ -153,13 +154,7 @@ def run(dataset_dir: Path, settings: dict, outdir: Path) -> dict:
     val_set = dataset(condition_windows(eval_windows, chroms, splits, "val", conditions))
     if len(train_set) == 0 or len(val_set) == 0:
         raise RegflowError("the GET dataset has no training or no validation windows")
-    plan = plan_device(
-        trainer_cfg["accelerator"],
-        trainer_cfg["devices"],
-        trainer_cfg["strategy"],
-        trainer_cfg["precision"],
-    )
-    announce(plan)
+    plan = plan_and_announce(trainer_cfg)
     train_loader, val_loader = loaders(
         train_set, val_set, optim["batch_size"], trainer_cfg["num_workers"], trainer_cfg["seed"]
     )

@@ -64,20 +64,21 @@ def normalise_images(images: np.ndarray, train_conditions: list[int]) -> np.ndar
 
 def run(dataset_dir: Path, settings: dict, outdir: Path) -> dict:
     """Train one variant, predict every example and write the run's outputs; return metrics."""
-    from regflow.datasets.io import read_npz
+    from regflow.datasets.io import read_table
     from regflow.datasets.vit import standardisation
     from regflow.evaluate.regression import regression_metrics
+    from regflow.io import read_npz
     from regflow.models.vit import ChromatinViT, ViTConfig
-    from regflow.train.common import Stopwatch, announce, loaders, predict, remove_checkpoints
+    from regflow.train.common import Stopwatch, loaders, predict, remove_checkpoints
     from regflow.train.data import ImagePairs
-    from regflow.train.device import plan_device
+    from regflow.train.device import plan_and_announce
     from regflow.train.engine import fingerprint, fit, load_weights
     from regflow.train.outputs import write_run
     from regflow.train.tasks import RegressionTask
 
     npz = Path(dataset_dir) / "dataset.npz"
     data = read_npz(npz, ("images", "targets", "conditions"), "ViT dataset")
-    examples = pd.read_csv(Path(dataset_dir) / "examples.tsv", sep="\t")
+    examples = read_table(Path(dataset_dir) / "examples.tsv", "ViT examples", index_col=None)
     conditions = [str(c) for c in data["conditions"]]
     variant, optim, trainer_cfg = settings["variant"], settings["optim"], settings["trainer"]
     examples, first = select_examples(examples, conditions, variant)
@@ -108,13 +109,7 @@ def run(dataset_dir: Path, settings: dict, outdir: Path) -> dict:
             first,
         )
 
-    plan = plan_device(
-        trainer_cfg["accelerator"],
-        trainer_cfg["devices"],
-        trainer_cfg["strategy"],
-        trainer_cfg["precision"],
-    )
-    announce(plan)
+    plan = plan_and_announce(trainer_cfg)
     train_loader, val_loader = loaders(
         subset(train),
         subset((examples["split"] == "val").to_numpy()),
