@@ -443,3 +443,17 @@ def test_bam_batches_of_one_fragment(tmp_path, monkeypatch):
     a, b = dense(tmp_path / "a.bw"), dense(tmp_path / "b.bw")
     for chrom in SIZES:
         np.testing.assert_array_equal(a[chrom], b[chrom])
+
+
+def test_raw_counts_without_normalisation(tmp_path, frags):
+    """``--normalise none`` writes the counts themselves (ChromBPNet's Tn5 insertions)."""
+    out = run_cli(tmp_path, [frags], "--mode", "cutsites", "--bin-size", "1", "--normalise", "none")
+    values = dense(out)
+    # cut sites chr1: 10 and 39 (x1), 12 and 19 (x3); chr2: 5 and 24
+    expected = np.zeros(SIZES["chr1"])
+    expected[[10, 39]] = 1
+    expected[[12, 19]] = 3
+    np.testing.assert_array_equal(values["chr1"], expected)
+    assert values["chr2"].sum() == 2 and values["chr2"][[5, 24]].tolist() == [1, 1]
+    with pytest.raises(RegflowError, match="--normalise"):
+        TrackSpec(mode="cutsites", bin_size=1, normalise="rpkm")

@@ -21,6 +21,7 @@ STAGES = (
     "regflow.reads.filter",
     "regflow.reads.fragments",
     "regflow.tracks.bigwig",
+    "regflow.tracks.profiles",
     "regflow.qc.cli",
     "regflow.peaks.cli",
     "regflow.expression.cli",

@@ -19,6 +19,30 @@ pseudobulk logCPM per condition, the GTF and TPM per condition:
   (n_windows, size) peak indices for evaluation (-1: padding);
 - ``splits.tsv``: the split of each (condition, chromosome); ``tss.tsv``: TSS-peak matches;
 - ``dataset.json``: inputs, parameters and split sizes.
+
+``regflow datasets chrombpnet`` writes, from the genome, the cut-site (Tn5 insertion) bigWig and
+the consensus peaks, ChromBPNet's peaks and GC-matched non-peaks (settings as a JSON object:
+``in_len``, ``out_len``, ``jitter``, ``negative_ratio``, ``outlier_quantile``,
+``nonpeak_step``, ``exclude_chromosomes``, ``folds``, ``seed``):
+
+- ``dataset.npz``: ``sequences`` (n_regions, in_len + 2 jitter, 4) u1 one-hot ACGT,
+  ``counts`` (n_regions, out_len + 2 jitter) f4 insertions per base, ``is_peak``, ``chroms``,
+  ``centres``, all centred on the regions' centres;
+- ``regions.tsv``: ``name``, ``chrom``, ``centre``, ``kind`` (peak/nonpeak), ``gc``,
+  ``total_counts`` and the split of each fold (``fold_0`` ...);
+- ``dataset.json``: inputs, settings, peaks kept and dropped, non-peak draws, GC, the bias
+  model's count threshold and split sizes per fold.
+
+``regflow datasets seqtrack`` writes, from the genome and bigWig tracks, tiled windows for
+sequence-to-track models (settings: ``seq_len``, ``bin_size``, ``crop_bins``, ``stride``,
+``max_shift``, ``val_chromosomes``, ``test_chromosomes``, ``exclude_chromosomes``):
+
+- ``dataset.npz``: ``sequences`` (n_windows, seq_len + 2 max_shift, 4) u1, ``targets``
+  (n_windows, seq_len / bin_size - 2 crop_bins, n_tracks) f4 mean track value per bin,
+  ``track_names``, ``assays``;
+- ``windows.tsv``: ``chrom``, ``start``, ``end``, ``split``; ``tracks.tsv``: ``name``,
+  ``assay``, ``path``;
+- ``dataset.json``: inputs, settings, shapes, split sizes and mean targets per track.
 """
 
 from __future__ import annotations
@@ -68,6 +92,31 @@ def add_parser(subparsers) -> None:
     get.add_argument("--test-chromosomes", nargs="*", default=[])
     get.add_argument("--outdir", required=True, type=Path)
     get.set_defaults(func=run_get)
+
+    bpnet = sub.add_parser("chrombpnet", help="ChromBPNet peaks + GC-matched non-peaks")
+    bpnet.add_argument("--genome", required=True, type=Path, help="genome FASTA")
+    bpnet.add_argument("--chrom-sizes", required=True, type=Path)
+    bpnet.add_argument("--cutsites", required=True, type=Path, help="Tn5 insertions bigWig")
+    bpnet.add_argument("--peaks", required=True, type=Path, help="consensus peaks BED")
+    bpnet.add_argument("--blacklist", type=Path, help="BED of regions no non-peak overlaps")
+    bpnet.add_argument("--settings", required=True, help="settings as a JSON object")
+    bpnet.add_argument("--outdir", required=True, type=Path)
+    bpnet.set_defaults(func=run_chrombpnet)
+
+    seqtrack = sub.add_parser("seqtrack", help="sequence -> binned tracks windows")
+    seqtrack.add_argument("--genome", required=True, type=Path, help="genome FASTA")
+    seqtrack.add_argument("--chrom-sizes", required=True, type=Path)
+    seqtrack.add_argument(
+        "--track",
+        nargs=3,
+        action="append",
+        required=True,
+        metavar=("NAME", "ASSAY", "BIGWIG"),
+        help="a target track (repeat for each)",
+    )
+    seqtrack.add_argument("--settings", required=True, help="settings as a JSON object")
+    seqtrack.add_argument("--outdir", required=True, type=Path)
+    seqtrack.set_defaults(func=run_seqtrack)
 
 
 def split_counts(frame, column: str = "split") -> dict[str, int]:
@@ -241,6 +290,50 @@ def run_get(args: argparse.Namespace) -> None:
         outdir / "dataset.npz",
         arrays,
         {outdir / "splits.tsv": splits, outdir / "tss.tsv": matches},
+        outdir / "dataset.json",
+        record,
+    )
+
+
+def run_chrombpnet(args: argparse.Namespace) -> None:
+    """ChromBPNet's regions: sequences, per-base counts and folds."""
+    from regflow.datasets.chrombpnet import build_chrombpnet_dataset
+    from regflow.datasets.io import write_dataset
+    from regflow.datasets.sequence import parse_settings
+
+    arrays, regions, record = build_chrombpnet_dataset(
+        args.genome,
+        args.cutsites,
+        args.peaks,
+        args.chrom_sizes,
+        args.blacklist,
+        parse_settings(args.settings),
+    )
+    outdir = args.outdir
+    write_dataset(
+        outdir / "dataset.npz",
+        arrays,
+        {outdir / "regions.tsv": regions},
+        outdir / "dataset.json",
+        record,
+    )
+
+
+def run_seqtrack(args: argparse.Namespace) -> None:
+    """Tiled genome windows with binned track targets, split by chromosome."""
+    from regflow.datasets.io import write_dataset
+    from regflow.datasets.seqtrack import build_seqtrack_dataset
+    from regflow.datasets.sequence import parse_settings
+
+    tracks = [(name, assay, Path(path)) for name, assay, path in args.track]
+    arrays, windows, tracks_table, record = build_seqtrack_dataset(
+        args.genome, tracks, args.chrom_sizes, parse_settings(args.settings)
+    )
+    outdir = args.outdir
+    write_dataset(
+        outdir / "dataset.npz",
+        arrays,
+        {outdir / "windows.tsv": windows, outdir / "tracks.tsv": tracks_table},
         outdir / "dataset.json",
         record,
     )

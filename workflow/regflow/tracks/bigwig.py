@@ -58,6 +58,9 @@ from regflow.tracks.coverage import (
     smooth_signal,
 )
 
+#: Scaling of the written values: counts per million fragments, or the raw counts.
+NORMALISATIONS: tuple[str, ...] = ("cpm", "none")
+
 #: BAM fragments binned per batch.
 BATCH_SIZE = 1_000_000
 #: Decompressed bytes of a fragments file parsed per block (about 600,000 lines).
@@ -80,8 +83,13 @@ class TrackSpec:
     kernel: Kernel = "gaussian"
     min_length: int = 0
     max_length: int | None = None
+    normalise: str = "cpm"
 
     def __post_init__(self) -> None:
+        if self.normalise not in NORMALISATIONS:
+            raise RegflowError(
+                f"--normalise must be one of {', '.join(NORMALISATIONS)}, got {self.normalise!r}"
+            )
         if self.mode not in MODES:
             raise RegflowError(f"--mode must be one of {', '.join(MODES)}, got {self.mode!r}")
         if self.kernel not in KERNELS:
@@ -460,7 +468,8 @@ def make_bigwig(
     output: Path,
     threads: int = 1,
 ) -> dict[str, float]:
-    """Compute and atomically write one CPM bigWig; return a summary (fragments, scale, ...).
+    """Compute and atomically write one bigWig (CPM, or raw counts with ``spec.normalise ==
+    "none"``); return a summary (fragments, scale, ...).
 
     Parameters
     ----------
@@ -493,7 +502,7 @@ def make_bigwig(
             f"no fragments{lengths} in {', '.join(str(p) for p in inputs)} "
             f"on the chromosomes of {chrom_sizes_path}"
         )
-    scale = cpm_scale(total)
+    scale = cpm_scale(total) if spec.normalise == "cpm" else 1.0
     with atomic_output(output) as tmp:
         n_entries = write_bigwig(tmp, chrom_sizes, runs, spec.bin_size, scale)
     return {"fragments": total, "scale": scale, "entries": n_entries}
@@ -533,6 +542,12 @@ def add_parser(subparsers) -> None:
     parser.add_argument(
         "--threads", type=int, default=1, help="BAM decompression threads (pysam; default 1)"
     )
+    parser.add_argument(
+        "--normalise",
+        choices=NORMALISATIONS,
+        default="cpm",
+        help="cpm (default) or none: raw counts per bin (e.g. Tn5 insertions for ChromBPNet)",
+    )
     parser.add_argument("--output", required=True, type=Path, help="the bigWig to write")
     parser.set_defaults(func=run)
 
@@ -546,6 +561,7 @@ def run(args: argparse.Namespace) -> None:
         kernel=args.smooth_kernel,
         min_length=args.min_length,
         max_length=args.max_length,
+        normalise=args.normalise,
     )
     kind = "bam" if args.bam else "fragments"
     inputs = args.bam if args.bam else args.fragments
@@ -555,7 +571,7 @@ def run(args: argparse.Namespace) -> None:
     )
     print(
         f"{args.output}: {args.mode}, bin {args.bin_size} bp, {summary['fragments']:,.0f} "
-        f"fragments (CPM x {summary['scale']:.6g}), {summary['entries']:,} entries "
+        f"fragments ({args.normalise} x {summary['scale']:.6g}), {summary['entries']:,} entries "
         f"in {time.perf_counter() - t0:.1f} s",
         file=sys.stderr,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -39,11 +40,13 @@ def write_run(
     predictions: pd.DataFrame,
     history: pd.DataFrame,
     title: str,
+    extra: dict[Path, Callable[[Path], None]] | None = None,
 ) -> None:
     """Write every output of a run together (all or none).
 
     ``model.safetensors`` (best weights), ``config.yaml`` (resolved settings),
-    ``metrics.json``, ``predictions.tsv``, ``history.tsv`` and ``curves.png``.
+    ``metrics.json``, ``predictions.tsv``, ``history.tsv`` and ``curves.png``, plus any
+    ``extra`` outputs (path -> writer of a temporary path) a model adds.
     """
     from safetensors.torch import save_file
 
@@ -74,6 +77,7 @@ def write_run(
                 tmp, sep="\t", index=False, float_format="%.6g"
             ),
             outdir / "curves.png": curves,
+            **(extra or {}),
         }
     )
 

@@ -111,3 +111,46 @@ class MaskedRegionTask(Task):
         # the same masks every epoch, so validation losses are comparable
         generator = torch.Generator().manual_seed(self.seed + batch_idx)
         self.log_loss("val_loss", self.masked_mse(batch, generator), len(batch[0]))
+
+
+class ProfileTask(Task):
+    """ChromBPNet / BPNet: multinomial NLL of the profile + ``weight`` x MSE of log counts.
+
+    The model returns ``(profile_logits (B, L), log_counts (B,))``; ``weight`` follows the
+    reference rule max(1, median training counts / 10) so both terms matter.
+    """
+
+    def __init__(self, model: nn.Module, optim: dict, steps_per_epoch: int, weight: float) -> None:
+        super().__init__(model, optim, steps_per_epoch)
+        self.weight = float(weight)
+
+    def loss(self, batch) -> torch.Tensor:
+        from regflow.models.bpnet import bpnet_loss
+
+        x, counts = batch
+        logits, log_counts = self.model(x)
+        total, _, _ = bpnet_loss(logits.float(), log_counts.float(), counts, self.weight)
+        return total
+
+    def training_step(self, batch, batch_idx):
+        loss = self.loss(batch)
+        self.log_loss("train_loss", loss, len(batch[1]))
+        return loss
+
+    def validation_step(self, batch, batch_idx):
+        self.log_loss("val_loss", self.loss(batch), len(batch[1]))
+
+
+class TrackTask(Task):
+    """Sequence-to-track models: Poisson NLL of non-negative binned predictions (B, bins, T)."""
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        loss = F.poisson_nll_loss(self.model(x).float(), y, log_input=False)
+        self.log_loss("train_loss", loss, len(y))
+        return loss
+
+    def validation_step(self, batch, batch_idx):
+        x, y = batch
+        loss = F.poisson_nll_loss(self.model(x).float(), y, log_input=False)
+        self.log_loss("val_loss", loss, len(y))
