@@ -3,7 +3,8 @@
 The expected numbers are written out from the demo design in config/samples.tsv, not derived
 from the code under test: MNase-seq (6 time points + 1 cell type) x 1 replicate (paired-end),
 ATAC-seq 6 time points x 1 replicate + 2 cell types x 2 replicates (paired-end), RNA-seq (6
-time points + 2 cell types) x 2 replicates (single-end); 5 chromatin-ViT variants.
+time points + 2 cell types) x 2 replicates (single-end); 5 chromatin-ViT variants; one
+ChromBPNet fold; five sequence-to-track models.
 """
 
 from __future__ import annotations
@@ -53,6 +54,14 @@ EXPECTED_JOBS = {
     "train_vit_gp": 1,
     "train_get": 1,
     "train_get_forest": 1,
+    "chrombpnet_cutsites": 1,
+    "dataset_chrombpnet": 1,
+    "train_chrombpnet_bias": 1,  # one fold
+    "train_chrombpnet": 1,
+    "chrombpnet_bigwig": 2,  # corrected, uncorrected
+    "dataset_seqtrack": 1,
+    "train_seqtrack": 5,  # MaxPool CNN, AttentionPool CNN, dilated CNN, Enformer, 1D-Swin
+    "seqtrack_table": 1,
     "all": 1,
 }
 # Per-sample rules of a single-end RNA-seq sample: adding one adds one job to each.

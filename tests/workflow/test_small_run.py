@@ -56,13 +56,14 @@ SAMPLES = [
 SMALL = {
     "samples": "config/small_samples.tsv",
     "simulate": {
-        "genome": {"chromosome_lengths": [250000, 200000]},
+        "genome": {"chromosome_lengths": [200000, 150000, 100000]},
         "atac": {"fragments": 40000},
         "mnase": {"fragments": 60000},
         "rna": {"fragments": 40000},
     },
     # models at this size: one ViT variant (train 60 min, test 120 min), GET on 16-peak
-    # windows with chr2 validating and cellB held out
+    # windows with chr2 validating and cellB held out; ChromBPNet and the sequence models
+    # train on chr1, validate on chr2 and test on chr3, for a few epochs (wiring only)
     "datasets": {
         "vit": {"train_conditions": ["60min"], "test_conditions": ["120min"]},
         "get": {
@@ -72,12 +73,21 @@ SMALL = {
             "val_chromosomes": ["chr2"],
             "test_chromosomes": [],
         },
+        "chrombpnet": {"jitter": 20, "folds": [{"val": ["chr2"], "test": ["chr3"]}]},
+        "seqtrack": {"val_chromosomes": ["chr2"], "test_chromosomes": ["chr3"]},
     },
     "vit": {
         "variants": [{"name": "transformer2_0min", "channels": 2, "first_channel": "0min"}],
         "optim": {"batch_size": 16},
     },
     "get": {"optim": {"batch_size": 4}},
+    # too few regions here to hold the bias model to the QC (tests/train checks the QC)
+    "chrombpnet": {
+        "optim": {"max_epochs": 2},
+        "bias_qc": {"min_nonpeak_pearson": -1.0, "min_peak_pearson": -1.0},
+    },
+    # a CNN and 1D-Swin stand for the five (all five train in the demo)
+    "seqtrack": {"models": ["maxpool_cnn", "swin"], "optim": {"max_epochs": 1}},
 }
 
 
@@ -363,6 +373,12 @@ def test_adding_a_sample_reruns_only_its_jobs_and_the_aggregates(run):
         "dataset_get",
         "train_get",
         "train_get_forest",
+        "chrombpnet_cutsites",
+        "dataset_chrombpnet",
+        "train_chrombpnet_bias",
+        "train_chrombpnet",
+        "dataset_seqtrack",
+        "seqtrack_table",
         "qc_table",
         "qc_plot_fragment_lengths",
         "qc_plot_tss",
@@ -371,6 +387,8 @@ def test_adding_a_sample_reruns_only_its_jobs_and_the_aggregates(run):
     assert job_counts(result.stdout) == {
         **dict.fromkeys(per_sample + aggregates, 1),
         "bigwig_size_class": 2,  # nfr, mono
+        "chrombpnet_bigwig": 2,  # corrected, uncorrected
+        "train_seqtrack": 2,  # the ATAC cellA track is a target of every sequence model
     }
 
 
@@ -466,7 +484,17 @@ def test_motif_scan_recovers_the_planted_sites(run):
 RUN_FILES = ("model.safetensors", "config.yaml", "metrics.json", "predictions.tsv", "history.tsv")
 
 
-@pytest.mark.parametrize("model", ["vit/transformer2_0min", "get"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        "vit/transformer2_0min",
+        "get",
+        "chrombpnet/fold_0/bias",
+        "chrombpnet/fold_0",
+        "seqtrack/maxpool_cnn",
+        "seqtrack/swin",
+    ],
+)
 def test_models_train_on_the_workflow_datasets_and_say_their_device(run, model):
     """Each training rule writes its run's outputs, says in its log that it trained on the CPU
     (this machine has no GPU) and removes its resume checkpoints once done."""
@@ -475,7 +503,8 @@ def test_models_train_on_the_workflow_datasets_and_say_their_device(run, model):
         assert (outdir / name).stat().st_size > 0, name
     metrics = json.loads((outdir / "metrics.json").read_text())
     assert metrics["device"]["accelerator"] == "cpu"
-    assert "regflow train: device: CPU" in (run / "logs/train" / f"{model}.log").read_text()
+    log = run / "logs/train" / f"{model.replace('/bias', '.bias')}.log"
+    assert "regflow train: device: CPU" in log.read_text()
     assert not (outdir / "checkpoints").exists()
     history = pd.read_csv(outdir / "history.tsv", sep="\t")
     assert list(history["epoch"]) == list(range(len(history)))
@@ -509,3 +538,42 @@ def test_get_is_evaluated_at_tss_peaks_of_the_held_out_condition(run):
     }
     metrics = json.loads((run / "results/train/get_forest/metrics.json").read_text())
     assert metrics["heldout_condition_pearson"] > 0.4
+
+
+def test_chrombpnet_writes_fold_mean_tracks_at_the_peaks(run):
+    """The corrected and uncorrected bigWigs hold the fold's predicted insertions at every
+    consensus peak (one fold: the mean is that fold), non-negative, on the genome's header."""
+    profiles = np.load(run / "results/train/chrombpnet/fold_0/profiles.npz")
+    sizes = dict(
+        line.split("\t")[:2]
+        for line in (run / "results/genome/chrom.sizes").read_text().splitlines()
+    )
+    for kind in ("corrected", "uncorrected"):
+        bw = pyBigWig.open(str(run / f"results/train/chrombpnet/{kind}.bw"))
+        try:
+            assert {c: str(n) for c, n in bw.chroms().items()} == sizes
+            chrom, start = str(profiles["chroms"][0]), int(profiles["starts"][0])
+            width = profiles[kind].shape[1]
+            values = np.nan_to_num(bw.values(chrom, start, start + width, numpy=True))
+            assert (values >= 0).all() and values.sum() > 0
+        finally:
+            bw.close()
+    regions = pd.read_csv(run / "results/datasets/chrombpnet/regions.tsv", sep="\t")
+    assert set(regions.loc[regions["chrom"] == "chr3", "fold_0"]) == {"test"}
+    assert (regions["kind"] == "peak").sum() == len(profiles["names"])
+
+
+def test_sequence_models_share_one_test_set_and_one_table(run):
+    """Every sequence model is scored on the same chr3 windows; the table has one row per
+    model and a column per assay of the targets (ATAC, MNase, RNA)."""
+    table = pd.read_csv(run / "results/train/seqtrack/pearson_by_assay.tsv", sep="\t")
+    models = SMALL["seqtrack"]["models"]
+    assert table["model"].tolist() == models
+    assert {"atac", "mnase", "rna", "all"} <= set(table.columns)
+    windows = None
+    for model in models:
+        predictions = pd.read_csv(run / f"results/train/seqtrack/{model}/predictions.tsv", sep="\t")
+        test = predictions.loc[predictions["split"] == "test", ["chrom", "start", "track"]]
+        assert set(test["chrom"]) == {"chr3"}
+        windows = test if windows is None else windows
+        assert test.reset_index(drop=True).equals(windows.reset_index(drop=True))

@@ -111,6 +111,8 @@ wildcard_constraints:
     sample=name_choice(SAMPLES["sample"]),
     condition=name_choice(SAMPLES["condition"][SAMPLES["condition"] != ""]),
     variant=name_choice([v["name"] for v in config["vit"]["variants"]]),
+    seqmodel=name_choice(config["seqtrack"]["models"]),
+    fold=r"\d+",
 
 
 # The simulated dataset (simulate.smk).
@@ -335,15 +337,9 @@ def trainer_settings():
 
 def run_settings(model, **extra):
     """The resolved settings of one training run, as the JSON ``regflow train`` reads."""
-    block = config[model]
-    if block["size"] not in block["sizes"]:
-        stop(
-            f"invalid config: {model}.size {block['size']!r} is not one of {model}.sizes "
-            f"({', '.join(block['sizes'])}) (see config/README.md)"
-        )
     return {
-        "model": block["sizes"][block["size"]],
-        "optim": block["optim"],
+        "model": size_block(model),
+        "optim": config[model]["optim"],
         "trainer": trainer_settings(),
         **extra,
     }
@@ -369,6 +365,139 @@ def quoted(names):
     return " ".join(shlex.quote(str(n)) for n in names)
 
 
+def json_arg(settings):
+    """A settings dict as one shell-quoted JSON argument."""
+    return shlex.quote(json.dumps(settings))
+
+
+def size_block(model):
+    """The configured size of ``model`` (``config[model]['sizes'][config[model]['size']]``)."""
+    block = config[model]
+    if block["size"] not in block["sizes"]:
+        stop(
+            f"invalid config: {model}.size {block['size']!r} is not one of {model}.sizes "
+            f"({', '.join(block['sizes'])}) (see config/README.md)"
+        )
+    return block["sizes"][block["size"]]
+
+
+CHROMBPNET = config["datasets"]["chrombpnet"]
+CHROMBPNET_FOLDS = [str(k) for k in range(len(CHROMBPNET["folds"]))]
+
+
+def chrombpnet_enabled():
+    """ChromBPNet needs ATAC-seq samples and at least one chromosome fold."""
+    return bool(samples_of("atac")) and bool(CHROMBPNET["folds"])
+
+
+def chrombpnet_samples():
+    """ATAC-seq samples whose Tn5 insertions ChromBPNet models (the configured conditions)."""
+    chosen = CHROMBPNET["conditions"] or conditions_of("atac")
+    unknown = sorted(set(chosen) - set(conditions_of("atac")))
+    if unknown:
+        stop(
+            f"invalid config: datasets.chrombpnet.conditions {unknown} have no ATAC-seq samples "
+            "in the sample sheet (see config/README.md)"
+        )
+    return [s for c in chosen for s in samples_in("atac", c)]
+
+
+def chrombpnet_input_length():
+    """Input length of the accessibility model: out + conv1 - 1 + profile - 1 + 4 (2^L - 1)."""
+    size = size_block("chrombpnet")
+    layers = size["accessibility"]["layers"]
+    extra = size["conv1_kernel"] + size["profile_kernel"] - 2 + 4 * (2**layers - 1)
+    return size["out_len"] + extra
+
+
+def chrombpnet_dataset_settings():
+    size = size_block("chrombpnet")
+    keys = ("jitter", "negative_ratio", "outlier_quantile", "exclude_chromosomes", "folds")
+    return json_arg(
+        {
+            "in_len": chrombpnet_input_length(),
+            "out_len": size["out_len"],
+            "nonpeak_step": CHROMBPNET["nonpeak_step"] or size["out_len"],
+            "seed": CHROMBPNET["seed"],
+            **{k: CHROMBPNET[k] for k in keys},
+        }
+    )
+
+
+def chrombpnet_settings(fold):
+    block = config["chrombpnet"]
+    keys = ("bias_threshold_factor", "nonpeak_ratio", "bias_qc")
+    return json_arg(
+        {
+            "model": size_block("chrombpnet"),
+            "fold": int(fold),
+            "optim": block["optim"],
+            "trainer": trainer_settings(),
+            **{k: block[k] for k in keys},
+        }
+    )
+
+
+def tn5_motif():
+    """The Tn5 bias PWM footprinted in ChromBPNet's metrics: configured, or the simulator's."""
+    if config["chrombpnet"]["tn5_motif"]:
+        return [config["chrombpnet"]["tn5_motif"]]
+    return [f"{SIM_DIR}/truth/tn5_bias.tsv"] if config["simulate"]["enabled"] else []
+
+
+SEQTRACK = config["datasets"]["seqtrack"]
+SEQ_MODELS = config["seqtrack"]["models"]
+
+
+def seqtrack_tracks():
+    """(name, assay, bigWig) of every merged condition track of the chosen assays."""
+    return [
+        (f"{assay}.{c}", assay, f"results/tracks/merged/{assay}.{c}.cpm.bw")
+        for assay in SEQTRACK["assays"]
+        for c in conditions_of(assay)
+    ]
+
+
+def seqtrack_enabled():
+    """Sequence models need target tracks and validation and test chromosomes."""
+    return (
+        bool(seqtrack_tracks())
+        and bool(SEQTRACK["val_chromosomes"])
+        and bool(SEQTRACK["test_chromosomes"])
+    )
+
+
+def seqtrack_dataset_settings():
+    size = size_block("seqtrack")
+    keys = ("max_shift", "val_chromosomes", "test_chromosomes", "exclude_chromosomes")
+    return json_arg(
+        {
+            "seq_len": size["seq_len"],
+            "bin_size": size["bin_size"],
+            "crop_bins": size["crop_bins"],
+            "stride": SEQTRACK["stride"] or size["seq_len"] // 2,
+            **{k: SEQTRACK[k] for k in keys},
+        }
+    )
+
+
+def seqtrack_settings(name):
+    size = size_block("seqtrack")
+    if name not in size["models"]:
+        stop(
+            f"invalid config: seqtrack.sizes.{config['seqtrack']['size']}.models has no "
+            f"{name!r} (see config/README.md)"
+        )
+    return json_arg(
+        {
+            "name": name,
+            "model": size["models"][name],
+            "optim": config["seqtrack"]["optim"],
+            "trainer": trainer_settings(),
+        }
+    )
+
+
 def model_outputs():
     """Training runs (metrics and predictions) of every model the samples allow."""
     targets = []
@@ -380,4 +509,14 @@ def model_outputs():
     if get_enabled():
         targets += expand("results/train/get/{file}", file=RUN_FILES)
         targets += expand("results/train/get_forest/{file}", file=BASELINE_FILES)
+    if chrombpnet_enabled():
+        targets += expand(
+            "results/train/chrombpnet/fold_{fold}/{file}",
+            fold=CHROMBPNET_FOLDS,
+            file=RUN_FILES + ["profiles.npz"],
+        )
+        targets += expand("results/train/chrombpnet/{kind}.bw", kind=["corrected", "uncorrected"])
+    if seqtrack_enabled():
+        targets += expand("results/train/seqtrack/{model}/{file}", model=SEQ_MODELS, file=RUN_FILES)
+        targets.append("results/train/seqtrack/pearson_by_assay.tsv")
     return targets

@@ -86,3 +86,100 @@ rule dataset_get:
         " --test-chromosomes {params.test}"
         " --outdir {params.outdir}"
         " > {log} 2>&1"
+
+
+rule chrombpnet_cutsites:
+    """Tn5 insertions per base (raw counts) of the ATAC-seq samples ChromBPNet models, pooled."""
+    input:
+        data=lambda wildcards: [f"results/fragments/{s}.tsv.gz" for s in chrombpnet_samples()],
+        chrom_sizes="results/genome/chrom.sizes",
+    output:
+        "results/tracks/cutsites/chrombpnet.bw",
+    log:
+        "logs/datasets/chrombpnet_cutsites.log",
+    conda:
+        "../../envs/regflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "python -m regflow bigwig"
+        " --fragments {input.data}"
+        " --chrom-sizes {input.chrom_sizes}"
+        " --mode cutsites"
+        " --bin-size 1"
+        " --normalise none"
+        " --output {output}"
+        " > {log} 2>&1"
+
+
+rule dataset_chrombpnet:
+    """Summit-centred peaks and GC-matched non-peaks: sequences, insertions per base, folds."""
+    input:
+        genome=genome_fasta(),
+        chrom_sizes="results/genome/chrom.sizes",
+        cutsites="results/tracks/cutsites/chrombpnet.bw",
+        peaks="results/peaks/consensus.bed",
+        blacklist=[CHROMBPNET["blacklist"]] if CHROMBPNET["blacklist"] else [],
+    output:
+        npz="results/datasets/chrombpnet/dataset.npz",
+        regions="results/datasets/chrombpnet/regions.tsv",
+        record="results/datasets/chrombpnet/dataset.json",
+    log:
+        "logs/datasets/chrombpnet.log",
+    conda:
+        "../../envs/regflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    params:
+        blacklist=lambda wildcards, input: (
+            f"--blacklist {shlex.quote(input.blacklist[0])}" if input.blacklist else ""
+        ),
+        settings=chrombpnet_dataset_settings(),
+        outdir=lambda wildcards, output: os.path.dirname(output.npz),
+    shell:
+        "python -m regflow datasets chrombpnet"
+        " --genome {input.genome}"
+        " --chrom-sizes {input.chrom_sizes}"
+        " --cutsites {input.cutsites}"
+        " --peaks {input.peaks}"
+        " {params.blacklist}"
+        " --settings {params.settings}"
+        " --outdir {params.outdir}"
+        " > {log} 2>&1"
+
+
+rule dataset_seqtrack:
+    """DNA windows with binned targets from every merged condition track, split by chromosome."""
+    input:
+        genome=genome_fasta(),
+        chrom_sizes="results/genome/chrom.sizes",
+        tracks=[path for _, _, path in seqtrack_tracks()],
+    output:
+        npz="results/datasets/seqtrack/dataset.npz",
+        windows="results/datasets/seqtrack/windows.tsv",
+        tracks="results/datasets/seqtrack/tracks.tsv",
+        record="results/datasets/seqtrack/dataset.json",
+    log:
+        "logs/datasets/seqtrack.log",
+    conda:
+        "../../envs/regflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    params:
+        tracks=" ".join(f"--track {quoted(track)}" for track in seqtrack_tracks()),
+        settings=seqtrack_dataset_settings(),
+        outdir=lambda wildcards, output: os.path.dirname(output.npz),
+    shell:
+        "python -m regflow datasets seqtrack"
+        " --genome {input.genome}"
+        " --chrom-sizes {input.chrom_sizes}"
+        " {params.tracks}"
+        " --settings {params.settings}"
+        " --outdir {params.outdir}"
+        " > {log} 2>&1"

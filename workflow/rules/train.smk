@@ -122,3 +122,156 @@ rule train_get_forest:
         " --seed {params.seed}"
         " --outdir {params.outdir}"
         " > {log} 2>&1"
+
+
+rule train_chrombpnet_bias:
+    """ChromBPNet's bias model on low-count non-peaks of one fold; stops if its QC fails."""
+    input:
+        npz="results/datasets/chrombpnet/dataset.npz",
+        regions="results/datasets/chrombpnet/regions.tsv",
+        tn5_motif=tn5_motif(),
+    output:
+        expand("results/train/chrombpnet/fold_{{fold}}/bias/{file}", file=RUN_FILES),
+    log:
+        "logs/train/chrombpnet/fold_{fold}.bias.log",
+    benchmark:
+        "results/benchmarks/train/chrombpnet/fold_{fold}.bias.tsv"
+    conda:
+        "../../envs/models.yaml"
+    threads: config["train"]["threads"]
+    resources:
+        gpu=1,
+        mem_mb=config["train"]["mem_mb"],
+        runtime=config["train"]["runtime"],
+    params:
+        settings=lambda wildcards: chrombpnet_settings(wildcards.fold),
+        motif=lambda wildcards, input: (
+            f"--tn5-motif {shlex.quote(input.tn5_motif[0])}" if input.tn5_motif else ""
+        ),
+        dataset=lambda wildcards, input: os.path.dirname(input.npz),
+        outdir=lambda wildcards, output: os.path.dirname(output[0]),
+    shell:
+        "python -m regflow train chrombpnet-bias"
+        " --dataset {params.dataset}"
+        " --settings {params.settings}"
+        " {params.motif}"
+        " --threads {threads}"
+        " --outdir {params.outdir}"
+        " > {log} 2>&1"
+
+
+rule train_chrombpnet:
+    """ChromBPNet's accessibility model of one fold, trained with its bias model frozen."""
+    input:
+        npz="results/datasets/chrombpnet/dataset.npz",
+        regions="results/datasets/chrombpnet/regions.tsv",
+        bias="results/train/chrombpnet/fold_{fold}/bias/model.safetensors",
+        tn5_motif=tn5_motif(),
+    output:
+        expand("results/train/chrombpnet/fold_{{fold}}/{file}", file=RUN_FILES + ["profiles.npz"]),
+    log:
+        "logs/train/chrombpnet/fold_{fold}.log",
+    benchmark:
+        "results/benchmarks/train/chrombpnet/fold_{fold}.tsv"
+    conda:
+        "../../envs/models.yaml"
+    threads: config["train"]["threads"]
+    resources:
+        gpu=1,
+        mem_mb=config["train"]["mem_mb"],
+        runtime=config["train"]["runtime"],
+    params:
+        settings=lambda wildcards: chrombpnet_settings(wildcards.fold),
+        motif=lambda wildcards, input: (
+            f"--tn5-motif {shlex.quote(input.tn5_motif[0])}" if input.tn5_motif else ""
+        ),
+        dataset=lambda wildcards, input: os.path.dirname(input.npz),
+        bias=lambda wildcards, input: os.path.dirname(input.bias),
+        outdir=lambda wildcards, output: os.path.dirname(output[0]),
+    shell:
+        "python -m regflow train chrombpnet"
+        " --dataset {params.dataset}"
+        " --settings {params.settings}"
+        " --bias {params.bias}"
+        " {params.motif}"
+        " --threads {threads}"
+        " --outdir {params.outdir}"
+        " > {log} 2>&1"
+
+
+rule chrombpnet_bigwig:
+    """Predicted Tn5 insertions per base at the peaks, bias-corrected or not, mean over folds."""
+    input:
+        profiles=expand("results/train/chrombpnet/fold_{fold}/profiles.npz", fold=CHROMBPNET_FOLDS),
+        chrom_sizes="results/genome/chrom.sizes",
+    output:
+        "results/train/chrombpnet/{kind}.bw",
+    log:
+        "logs/train/chrombpnet/{kind}.bigwig.log",
+    wildcard_constraints:
+        kind="corrected|uncorrected",
+    conda:
+        "../../envs/regflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    shell:
+        "python -m regflow profile-bigwig"
+        " --profiles {input.profiles}"
+        " --key {wildcards.kind}"
+        " --chrom-sizes {input.chrom_sizes}"
+        " --output {output}"
+        " > {log} 2>&1"
+
+
+rule train_seqtrack:
+    """One sequence-to-track model (CNN baseline, Enformer-style or 1D-Swin) on the windows."""
+    input:
+        npz="results/datasets/seqtrack/dataset.npz",
+        windows="results/datasets/seqtrack/windows.tsv",
+    output:
+        expand("results/train/seqtrack/{{seqmodel}}/{file}", file=RUN_FILES),
+    log:
+        "logs/train/seqtrack/{seqmodel}.log",
+    benchmark:
+        "results/benchmarks/train/seqtrack/{seqmodel}.tsv"
+    conda:
+        "../../envs/models.yaml"
+    threads: config["train"]["threads"]
+    resources:
+        gpu=1,
+        mem_mb=config["train"]["mem_mb"],
+        runtime=config["train"]["runtime"],
+    params:
+        settings=lambda wildcards: seqtrack_settings(wildcards.seqmodel),
+        dataset=lambda wildcards, input: os.path.dirname(input.npz),
+        outdir=lambda wildcards, output: os.path.dirname(output[0]),
+    shell:
+        "python -m regflow train seqtrack"
+        " --dataset {params.dataset}"
+        " --settings {params.settings}"
+        " --threads {threads}"
+        " --outdir {params.outdir}"
+        " > {log} 2>&1"
+
+
+rule seqtrack_table:
+    """The 1D-Swin paper's Table 1 on the demo: test Pearson per assay for every model."""
+    input:
+        expand("results/train/seqtrack/{seqmodel}/metrics.json", seqmodel=SEQ_MODELS),
+    output:
+        "results/train/seqtrack/pearson_by_assay.tsv",
+    log:
+        "logs/train/seqtrack/table.log",
+    conda:
+        "../../envs/regflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    shell:
+        "python -m regflow train seqtrack-table"
+        " --metrics {input}"
+        " --output {output}"
+        " > {log} 2>&1"

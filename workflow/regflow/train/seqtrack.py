@@ -45,6 +45,21 @@ def assay_means(per_track: pd.DataFrame) -> dict[str, float]:
     return out
 
 
+def start_at_means(model, train_targets: np.ndarray) -> None:
+    """Set the readout's bias so each track starts at its training mean (in place).
+
+    Targets are CPM (RNA exons reach thousands) while a fresh Softplus head outputs about 0.7;
+    from there the first steps' Poisson gradients are huge and can push a LayerNorm model
+    (1D-Swin) into predicting the mean everywhere. The bias is the inverse Softplus of the mean.
+    """
+    import torch
+
+    mean = np.maximum(train_targets.astype(np.float64).mean(axis=(0, 1)), 1e-3)  # (T,)
+    inverse = mean + np.log(-np.expm1(-mean))  # softplus^-1, stable for large means
+    with torch.no_grad():
+        model.head[-2].bias.copy_(torch.as_tensor(inverse, dtype=model.head[-2].bias.dtype))
+
+
 def shuffled(targets: np.ndarray, seed: int) -> np.ndarray:
     """A copy of ``targets`` (W, bins, T) with whole windows permuted (seeded)."""
     order = np.random.default_rng(seed).permutation(len(targets))
@@ -149,7 +164,12 @@ def run(dataset_dir: Path, settings: dict, outdir: Path, shuffle_targets: bool =
         crop_bins=lengths["crop_bins"],
         n_tracks=len(track_names),
     )
-    if tuple(model(torch.zeros(1, lengths["seq_len"], 4)).shape[1:]) != targets.shape[1:]:
+    start_at_means(model, train_targets)
+    model.eval()  # a shape probe must not touch BatchNorm statistics
+    with torch.no_grad():
+        probe = model(torch.zeros(1, lengths["seq_len"], 4))
+    model.train()
+    if tuple(probe.shape[1:]) != targets.shape[1:]:
         raise RegflowError(
             f"model {settings['name']} predicts a different shape than the targets "
             f"{targets.shape[1:]} of {npz}"
