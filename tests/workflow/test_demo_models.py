@@ -70,3 +70,31 @@ def test_two_channels_beat_one(demo):
 def test_get_predicts_expression_in_the_held_out_condition(demo):
     """GET's held-out-condition (cellB) Pearson at TSS peaks reaches the issue's 0.8."""
     assert metrics(demo, "get")["heldout_condition_pearson"] >= 0.8
+
+
+def test_chrombpnet_bias_model_learns_the_simulated_tn5_bias_and_the_corrected_model_not(demo):
+    """Marginal footprints of the simulator's Tn5 bias motif: strong in the bias model (which
+    passed its QC, or the demo would have stopped), at most half as strong once corrected."""
+    bias = metrics(demo, "chrombpnet/fold_0/bias")
+    assert bias["qc"]["passed"]
+    prints = metrics(demo, "chrombpnet/fold_0")["tn5_footprint"]
+    assert prints["bias"]["footprint_score"] > 0.2
+    assert prints["corrected"]["footprint_score"] < 0.5 * prints["bias"]["footprint_score"]
+
+
+@pytest.mark.parametrize(
+    "model", ["maxpool_cnn", "attnpool_cnn", "dilated_cnn", "enformer", "swin"]
+)
+def test_sequence_model_beats_its_shuffled_target_control(demo, model):
+    """Each sequence model, retrained on window-shuffled targets through the same command,
+    scores a lower test Pearson (mean over all tracks) than the model itself."""
+    run = demo / "results/train/seqtrack" / model
+    control = demo / "results/train/seqtrack_shuffled" / model
+    settings = json.dumps(yaml.safe_load((run / "config.yaml").read_text()))
+    command = [sys.executable, "-m", "regflow", "train", "seqtrack", "--shuffle-targets"]
+    command += ["--dataset", "results/datasets/seqtrack", "--settings", settings]
+    command += ["--threads", "2", "--outdir", str(control)]
+    subprocess.run(command, cwd=demo, check=True, capture_output=True, timeout=1800)
+    real = metrics(demo, f"seqtrack/{model}")["splits"]["test"]["all"]
+    shuffled = json.loads((control / "metrics.json").read_text())["splits"]["test"]["all"]
+    assert real > shuffled
