@@ -11,6 +11,8 @@ from regflow.datasets.seqtrack import build_seqtrack_dataset, chromosome_split, 
 from regflow.datasets.sequence import one_hot
 from regflow.errors import RegflowError
 
+from .test_sequence import write_bigwig
+
 SIZES = {"chr1": 5_000, "chr2": 3_000, "chr3": 1_000, "chrM": 500}
 SETTINGS = {
     "seq_len": 1_000,
@@ -39,18 +41,7 @@ def write_inputs(root, sizes=SIZES, seed=0):
     for name, assay in (("atac_a", "ATAC"), ("mnase_a", "MNase")):
         per_chrom = {c: rng.gamma(2.0, 1.0, s).astype(np.float32) for c, s in sizes.items()}
         per_chrom["chr1"][1_200:1_500] = np.nan  # no data: read as 0
-        path = root / f"{name}.bw"
-        bw = pyBigWig.open(str(path), "w")
-        bw.addHeader(list(sizes.items()))
-        for chrom, vals in per_chrom.items():
-            pos = np.flatnonzero(~np.isnan(vals))
-            bw.addEntries(
-                [chrom] * pos.size,
-                pos.tolist(),
-                ends=(pos + 1).tolist(),
-                values=vals[pos].astype(float).tolist(),
-            )
-        bw.close()
+        path = write_bigwig(root / f"{name}.bw", sizes, per_chrom)
         values[name] = {c: np.nan_to_num(v, nan=0.0) for c, v in per_chrom.items()}
         tracks.append((name, assay, path))
     return {"genome": fasta, "chrom_sizes": chrom_sizes, "tracks": tracks}, genome, values

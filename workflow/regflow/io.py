@@ -76,3 +76,14 @@ def read_npz(path: Path, keys: tuple[str, ...], what: str) -> dict[str, np.ndarr
             return {key: data[key] for key in keys}
     except (OSError, ValueError) as err:
         raise RegflowError(f"{what} {path} is not a readable .npz file: {err}") from None
+
+
+def json_object(text: str, option: str) -> dict:
+    """A JSON object given on the command line as ``option``; anything else is a named error."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise RegflowError(f"{option} is not valid JSON: {err}") from None
+    if not isinstance(value, dict):
+        raise RegflowError(f"{option} must be a JSON object, got {type(value).__name__}")
+    return value

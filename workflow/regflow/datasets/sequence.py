@@ -6,7 +6,6 @@ outside is zero (no base, no signal), so every window has the same length.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import get_args, get_origin
 
@@ -152,13 +151,9 @@ def bin_means(values: np.ndarray, bin_size: int) -> np.ndarray:
 
 def parse_settings(text: str) -> dict:
     """A dataset's settings given as a JSON string on the command line; must be an object."""
-    try:
-        settings = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise RegflowError(f"--settings is not valid JSON: {err}") from None
-    if not isinstance(settings, dict):
-        raise RegflowError(f"--settings must be a JSON object, got {type(settings).__name__}")
-    return settings
+    from regflow.io import json_object
+
+    return json_object(text, "--settings")
 
 
 def check_settings(settings: dict, types: dict[str, type], what: str) -> dict:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
-from regflow.errors import RegflowError
+from regflow.io import json_object
 
 
 def add_parser(subparsers) -> None:
@@ -39,13 +38,7 @@ def add_parser(subparsers) -> None:
 
 
 def _config(text: str) -> dict:
-    try:
-        config = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise RegflowError(f"--config-json is not valid JSON: {err}") from None
-    if not isinstance(config, dict):
-        raise RegflowError("--config-json must be a JSON object (the `simulate:` config)")
-    return config
+    return json_object(text, "--config-json")
 
 
 def run_truth(args: argparse.Namespace) -> None:

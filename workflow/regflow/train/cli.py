@@ -109,12 +109,9 @@ def add_parser(subparsers) -> None:
 
 def parse_settings(text: str, model: str) -> dict:
     """The ``--settings`` JSON object, with the keys the model's trainer reads."""
-    try:
-        settings = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise RegflowError(f"--settings is not valid JSON: {err}") from None
-    if not isinstance(settings, dict):
-        raise RegflowError("--settings must be a JSON object")
+    from regflow.io import json_object
+
+    settings = json_object(text, "--settings")
     for where, keys in (
         ("", REQUIRED[model]),
         ("optim.", OPTIM),
