@@ -209,6 +209,10 @@ def test_bad_inputs_name_the_problem(dataset, tmp_path):
         run_bias(dataset, missing, tmp_path / "bias")
     with pytest.raises(RegflowError, match="bias model weights"):
         run_accessibility(dataset, SETTINGS, tmp_path / "nowhere", tmp_path / "model")
+    zero = copy.deepcopy(SETTINGS)
+    zero["model"]["bias"]["filters"] = 0
+    with pytest.raises(RegflowError, match="chrombpnet size, bias model: .*filters"):
+        run_bias(dataset, zero, tmp_path / "bias")
     bad = tmp_path / "bad.tsv"
     bad.write_text("offset\tA\tC\n0\t1\t1\n")
     with pytest.raises(RegflowError, match="needs columns A, C, G, T"):

@@ -168,3 +168,12 @@ def test_bad_dataset_is_named(tmp_path):
     with pytest.raises(RegflowError, match="lacks settings"):
         run(dataset, SETTINGS, tmp_path / "out")
     assert not (tmp_path / "out" / "metrics.json").exists()
+
+
+def test_model_settings_out_of_range_are_named(tmp_path):
+    dataset = build_dataset(tmp_path)
+    settings = copy.deepcopy(SETTINGS)
+    settings["model"]["channels"] = 0
+    with pytest.raises(RegflowError, match="seqtrack model maxpool_cnn: .*channels"):
+        run(dataset, settings, tmp_path / "out")
+    assert not (tmp_path / "out" / "metrics.json").exists()

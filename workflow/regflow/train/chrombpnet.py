@@ -192,8 +192,8 @@ class _Data:
 def _bpnet(model: dict, which: str):
     from regflow.models.bpnet import BPNet, BPNetConfig
 
-    return BPNet(
-        BPNetConfig.from_dict(
+    try:
+        config = BPNetConfig.from_dict(
             {
                 **model[which],
                 "conv1_kernel": model["conv1_kernel"],
@@ -201,7 +201,9 @@ def _bpnet(model: dict, which: str):
                 "out_len": model["out_len"],
             }
         )
-    )
+    except ValueError as err:
+        raise RegflowError(f"chrombpnet size, {which} model: {err}") from None
+    return BPNet(config)
 
 
 def start_counts(model, totals: np.ndarray) -> None:
@@ -227,7 +229,8 @@ def _predictions(data: _Data, mask: np.ndarray, outputs: dict[str, tuple]) -> pd
     return table
 
 
-def _fit(task, data, train_mask, val_mask, settings, outdir, phase, extra_files):
+def _fit(make_task, data, train_mask, val_mask, settings, outdir, phase, extra_files):
+    """Build the loaders, then the task for their steps per epoch, and train it."""
     from regflow.train.common import loaders
     from regflow.train.device import plan_and_announce
     from regflow.train.engine import fingerprint, fit
@@ -241,7 +244,7 @@ def _fit(task, data, train_mask, val_mask, settings, outdir, phase, extra_files)
         trainer_cfg["num_workers"],
         trainer_cfg["seed"],
     )
-    task.steps_per_epoch = len(train_loader)
+    task = make_task(len(train_loader))
     key = fingerprint(settings, [data.npz, data.regions_path, *extra_files])
     result = fit(
         task,
@@ -285,9 +288,17 @@ def run_bias(
     bias = _bpnet(model_cfg, "bias")
     start_counts(bias, data.totals[train])
     weight = counts_loss_weight(data.totals[train])
-    task = ProfileTask(bias, settings["optim"], 1, weight)
     with Stopwatch() as clock:
-        result, plan = _fit(task, data, train, val, settings, outdir, "bias", [])
+        result, plan = _fit(
+            lambda steps: ProfileTask(bias, settings["optim"], steps, weight),
+            data,
+            train,
+            val,
+            settings,
+            outdir,
+            "bias",
+            [],
+        )
     if not result.global_zero:
         return {}
     load_weights(bias, result.best_checkpoint)
@@ -394,9 +405,17 @@ def run_accessibility(
     start_counts(accessibility, data.totals[train & data.is_peak])
     model = ChromBPNet(accessibility, bias)
     weight = counts_loss_weight(data.totals[train & data.is_peak])
-    task = ProfileTask(model, settings["optim"], 1, weight)
     with Stopwatch() as clock:
-        result, plan = _fit(task, data, train, val, settings, outdir, "accessibility", [weights])
+        result, plan = _fit(
+            lambda steps: ProfileTask(model, settings["optim"], steps, weight),
+            data,
+            train,
+            val,
+            settings,
+            outdir,
+            "accessibility",
+            [weights],
+        )
     if not result.global_zero:
         return {}
     load_weights(model, result.best_checkpoint)
@@ -408,7 +427,7 @@ def run_accessibility(
         "corrected": torch_predictor(model, batch, device, method="forward_corrected"),
         "bias": torch_predictor(model.bias, batch, device),
     }
-    scored = np.isin(data.split, ("test",)) | data.is_peak
+    scored = (data.split == "test") | data.is_peak
     x, counts = data.centred_inputs(scored)
     outputs = {name: predict(x) for name, predict in predictors.items()}
     test = data.split[scored] == "test"

@@ -156,14 +156,17 @@ def run(dataset_dir: Path, settings: dict, outdir: Path, shuffle_targets: bool =
         trainer_cfg["seed"],
     )
     torch.manual_seed(trainer_cfg["seed"])
-    model = build_model(
-        settings["name"],
-        settings["model"],
-        seq_len=lengths["seq_len"],
-        bin_size=lengths["bin_size"],
-        crop_bins=lengths["crop_bins"],
-        n_tracks=len(track_names),
-    )
+    try:
+        model = build_model(
+            settings["name"],
+            settings["model"],
+            seq_len=lengths["seq_len"],
+            bin_size=lengths["bin_size"],
+            crop_bins=lengths["crop_bins"],
+            n_tracks=len(track_names),
+        )
+    except ValueError as err:
+        raise RegflowError(f"seqtrack model {settings['name']}: {err}") from None
     start_at_means(model, train_targets)
     model.eval()  # a shape probe must not touch BatchNorm statistics
     with torch.no_grad():
