@@ -20,6 +20,8 @@ include: "workflow/rules/mnase.smk"
 include: "workflow/rules/motifs.smk"
 include: "workflow/rules/datasets.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/interpret.smk"
+include: "workflow/rules/enrich.smk"
 
 
 localrules:
@@ -38,3 +40,5 @@ rule all:
         mnase_outputs(),
         motif_outputs(),
         model_outputs(),
+        interpret_outputs(),
+        enrich_outputs(),

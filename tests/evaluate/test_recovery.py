@@ -1,7 +1,12 @@
 import numpy as np
 import pandas as pd
 
-from regflow.evaluate.recovery import overlaps, peak_recovery, tpm_agreement
+from regflow.evaluate.recovery import (
+    enrichment_recovery,
+    overlaps,
+    peak_recovery,
+    tpm_agreement,
+)
 
 
 def frame(rows):
@@ -42,3 +47,22 @@ def test_tpm_agreement_per_sample():
     ours = pd.DataFrame({"s1": [10, 20, 30, 40], "s2": [4, 3, 2, 1]}, index=list("abcd"))
     rho = tpm_agreement(ours, truth, {"s1": "A", "s2": "A"})
     assert rho["s1"] == 1.0 and rho["s2"] == -1.0
+
+
+def test_enrichment_recovery_needs_the_tf_set_significant_for_its_own_motif():
+    enrichment = pd.DataFrame(
+        {
+            "query": ["M1", "M1", "M2"],
+            "native": ["TF1", "TF2", "TF1"],
+            "p_adjusted": [0.001, 0.2, 0.0001],
+            "significant": [True, False, True],
+        }
+    )
+    planted = pd.DataFrame(
+        {"tf": ["TF1", "TF2", "TF3"], "feature": ["M1", "M2", "M3"], "expected": [True] * 3}
+    )
+    result = enrichment_recovery(enrichment, planted).set_index("tf")
+    assert result.loc["TF1", "significant"] and result.loc["TF1", "p_adjusted"] == 0.001
+    # TF2's set is not tested for its own motif M2 (TF1's set is significant there instead)
+    assert not result.loc["TF2", "significant"] and np.isnan(result.loc["TF2", "p_adjusted"])
+    assert not result.loc["TF3", "significant"]

@@ -62,6 +62,14 @@ EXPECTED_JOBS = {
     "dataset_seqtrack": 1,
     "train_seqtrack": 5,  # MaxPool CNN, AttentionPool CNN, dilated CNN, Enformer, 1D-Swin
     "seqtrack_table": 1,
+    "interpret_get_jacobian": 1,
+    "interpret_vit_attention": 1,
+    "interpret_swin_attention": 1,
+    "interpret_chrombpnet_contributions": 2,  # bias-corrected, bias
+    "interpret_seqtrack_contributions": 2,  # MaxPool CNN, 1D-Swin
+    "interpret_modisco": 4,  # (corrected, bias) x (counts, profile)
+    "enrich_offline": 1,
+    "enrich_recovery": 1,
     "all": 1,
 }
 # Per-sample rules of a single-end RNA-seq sample: adding one adds one job to each.

@@ -88,6 +88,16 @@ SMALL = {
     },
     # a CNN and 1D-Swin stand for the five (all five train in the demo)
     "seqtrack": {"models": ["maxpool_cnn", "swin"], "optim": {"max_epochs": 1}},
+    # interpretation on a few regions with few references, motif discovery on the counts head
+    "interpret": {
+        "contributions": {
+            "max_regions": 60,
+            "n_shuffles": 4,
+            "seqtrack_models": ["maxpool_cnn"],
+            "seqtrack_max_regions": 20,
+        },
+        "modisco": {"heads": ["counts"]},
+    },
 }
 
 
@@ -379,6 +389,11 @@ def test_adding_a_sample_reruns_only_its_jobs_and_the_aggregates(run):
         "train_chrombpnet",
         "dataset_seqtrack",
         "seqtrack_table",
+        "interpret_get_jacobian",
+        "interpret_swin_attention",
+        "interpret_seqtrack_contributions",
+        "enrich_offline",
+        "enrich_recovery",
         "qc_table",
         "qc_plot_fragment_lengths",
         "qc_plot_tss",
@@ -389,6 +404,8 @@ def test_adding_a_sample_reruns_only_its_jobs_and_the_aggregates(run):
         "bigwig_size_class": 2,  # nfr, mono
         "chrombpnet_bigwig": 2,  # corrected, uncorrected
         "train_seqtrack": 2,  # the ATAC cellA track is a target of every sequence model
+        "interpret_chrombpnet_contributions": 2,  # bias-corrected, bias
+        "interpret_modisco": 2,  # bias-corrected, bias (counts head)
     }
 
 
@@ -577,3 +594,40 @@ def test_sequence_models_share_one_test_set_and_one_table(run):
         assert set(test["chrom"]) == {"chr3"}
         windows = test if windows is None else windows
         assert test.reset_index(drop=True).equals(windows.reset_index(drop=True))
+
+
+def test_interpretation_explains_the_trained_models(run):
+    """Every model is interpreted from its own run: GET's gene x motif matrix covers the genes
+    with a TSS peak and is scored against the planted TFs, its enrichment table is complete,
+    ChromBPNet's DeepLIFT/SHAP contributions add up (small convergence deltas) and feed
+    TF-MoDISco, and the ViT's attention rollout maps are distributions over the patches."""
+    interpret = run / "results/interpret"
+    matrix = pd.read_csv(interpret / "get/gene_x_motif.tsv", sep="\t", index_col=0)
+    tss = pd.read_csv(run / "results/datasets/get/tss.tsv", sep="\t")
+    assert list(matrix.index) == tss["name"].tolist()
+    assert "accessibility" not in matrix.columns and np.isfinite(matrix.to_numpy()).all()
+    jacobian = json.loads((interpret / "get/recovery.json").read_text())
+    assert "CTCF" not in jacobian["expected"]  # the insulator has no effect on expression
+    enrichment = pd.read_csv(run / "results/enrich/offline/enrichment.tsv", sep="\t")
+    assert {"query", "native", "p_adjusted", "significant"} <= set(enrichment.columns)
+    assert set(enrichment["query"]) <= set(matrix.columns)
+    assert (enrichment["p_adjusted"] >= enrichment["p_value"] - 1e-12).all()
+    for cmodel in ("corrected", "bias"):
+        record = json.loads((interpret / f"chrombpnet/{cmodel}/contributions.json").read_text())
+        for head in ("counts", "profile"):
+            arrays = np.load(interpret / f"chrombpnet/{cmodel}/{head}.npz")
+            assert arrays["one_hot"].shape == arrays["hypothetical"].shape
+            assert len(arrays["names"]) <= 60
+            projected = (arrays["hypothetical"] * arrays["one_hot"]).sum(axis=-1)
+            np.testing.assert_allclose(arrays["projected"], projected, atol=1e-5)
+            deltas = record["convergence_deltas"][head]
+            assert max(d["max"] for d in deltas.values()) < 1e-3
+        modisco = json.loads((interpret / f"modisco/{cmodel}_counts/modisco.json").read_text())
+        counts = np.load(interpret / f"chrombpnet/{cmodel}/counts.npz")
+        assert modisco["regions"] == len(counts["names"])
+        assert set(modisco["bias_motif"]) >= {"found", "seqlet_share"}
+    with np.load(interpret / "vit/attention.npz") as maps:
+        has = maps["has_example"]
+        np.testing.assert_allclose(maps["rollout"][has].sum(axis=(-2, -1)), 1.0, rtol=1e-4)
+    assert (interpret / "seqtrack/swin/figure4.png").stat().st_size > 0
+    assert (interpret / "seqtrack/maxpool_cnn/contributions/tracks.bw").stat().st_size > 0

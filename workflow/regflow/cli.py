@@ -29,6 +29,8 @@ STAGES = (
     "regflow.motifs.cli",
     "regflow.datasets.cli",
     "regflow.train.cli",
+    "regflow.interpret.cli",
+    "regflow.enrich.cli",
 )
 
 

@@ -113,6 +113,8 @@ wildcard_constraints:
     variant=name_choice([v["name"] for v in config["vit"]["variants"]]),
     seqmodel=name_choice(config["seqtrack"]["models"]),
     fold=r"\d+",
+    cmodel="corrected|bias",
+    head="counts|profile",
 
 
 # The simulated dataset (simulate.smk).
@@ -519,4 +521,212 @@ def model_outputs():
     if seqtrack_enabled():
         targets += expand("results/train/seqtrack/{model}/{file}", model=SEQ_MODELS, file=RUN_FILES)
         targets.append("results/train/seqtrack/pearson_by_assay.tsv")
+    return targets
+
+
+# Interpretation and enrichment (interpret.smk, enrich.smk).
+def simulated_truth():
+    """Whether the run is on the simulator's data, so recovery against its truth is scored."""
+    return bool(config["simulate"]["enabled"])
+
+
+def jacobian_files():
+    files = ["jacobian.npz", "gene_x_motif.tsv", "gene_x_motif_by_condition.tsv.gz"]
+    files += ["heatmap.png"]
+    return files + (["recovery.tsv", "recovery.json"] if simulated_truth() else [])
+
+
+def get_jacobian_inputs(wildcards):
+    """The simulator's truth the Jacobian is scored against (none on real data)."""
+    if not simulated_truth():
+        return {}
+    return {
+        "sites": f"{SIM_DIR}/truth/motif_sites.bed",
+        "activity": f"{SIM_DIR}/truth/tf_activity.tsv",
+        "clusters": "results/motifs/clusters.tsv",
+    }
+
+
+def get_jacobian_truth_args(wildcards, input):
+    if not simulated_truth():
+        return ""
+    block = config["interpret"]["get"]
+    effects = {tf["name"]: tf["effect"] for tf in config["simulate"]["tfs"]}
+    return " ".join(
+        [
+            f"--sites {shlex.quote(input.sites)}",
+            f"--motif-clusters {shlex.quote(input.clusters)}",
+            f"--tf-activity {shlex.quote(input.activity)}",
+            f"--effects {json_arg(effects)}",
+            f"--top-k {block['top_k']}",
+            f"--min-activity {block['min_activity']}",
+        ]
+    )
+
+
+def enrich_gmt_files():
+    """GMT files of the offline test: configured, or the simulator's planted-target sets."""
+    if config["enrich"]["gmt"]:
+        return config["enrich"]["gmt"]
+    return [f"{SIM_DIR}/truth/gene_sets.gmt"] if simulated_truth() else []
+
+
+def enrich_options():
+    block = config["enrich"]
+    if block["min_term_size"] > block["max_term_size"]:
+        stop(
+            f"invalid config: enrich.min_term_size {block['min_term_size']} is above "
+            f"enrich.max_term_size {block['max_term_size']} (see config/README.md)"
+        )
+    return " ".join(
+        [
+            f"--top {block['top_genes']}",
+            f"--direction {block['direction']}",
+            f"--min-term-size {block['min_term_size']}",
+            f"--max-term-size {block['max_term_size']}",
+            f"--alpha {block['alpha']}",
+        ]
+    )
+
+
+def gprofiler_options():
+    block = config["enrich"]["gprofiler"]
+    options = [
+        f"--organism {shlex.quote(block['organism'])}",
+        f"--threshold-method {block['threshold_method']}",
+        f"--cache-dir {shlex.quote(block['cache_dir'])}",
+        f"--timeout {block['timeout']}",
+        f"--base-url {shlex.quote(block['base_url'])}",
+    ]
+    if block["sources"]:
+        options.append(f"--sources {shlex.quote(','.join(block['sources']))}")
+    if block["cache_only"]:
+        options.append("--cache-only")
+    return " ".join(options)
+
+
+def enrich_outputs():
+    """Enrichment tables of the gene x motif matrix (needs GET)."""
+    if not get_enabled():
+        return []
+    targets = []
+    if enrich_gmt_files():
+        targets += ["results/enrich/offline/enrichment.tsv", "results/enrich/offline/dotplot.png"]
+    if simulated_truth() and not config["enrich"]["gmt"]:
+        targets.append("results/enrich/offline/recovery.json")
+    if config["enrich"]["gprofiler"]["enabled"]:
+        targets += ["results/enrich/gprofiler/enrichment.tsv"]
+    return targets
+
+
+def vit_attention_variant():
+    """The ViT variant whose attention is mapped: configured, or the first listed."""
+    chosen = config["interpret"]["vit"]["variant"] or next(iter(VIT_VARIANTS), "")
+    if VIT_VARIANTS and chosen not in VIT_VARIANTS:
+        stop(
+            f"invalid config: interpret.vit.variant {chosen!r} is not one of vit.variants "
+            f"({', '.join(VIT_VARIANTS)}) (see config/README.md)"
+        )
+    return chosen
+
+
+def vit_attention_files():
+    block = config["interpret"]["vit"]
+    n = len(block["genes"]) or block["n_genes"]
+    figures = [f"figure3_{i}.png" for i in range(1, n + 1)]
+    return ["attention.npz", "attention.tsv"] + figures
+
+
+def vit_attention_genes():
+    genes = config["interpret"]["vit"]["genes"]
+    if genes:
+        return f"--genes {shlex.quote(','.join(genes))}"
+    return f"--n-genes {config['interpret']['vit']['n_genes']}"
+
+
+def swin_window_arg():
+    window = config["interpret"]["swin"]["window"]
+    return "" if window is None else f"--window {window}"
+
+
+CHROMBPNET_MODELS = ("corrected", "bias")
+
+
+def chrombpnet_contribution_runs(wildcards):
+    """Every fold's run of the explained model: the accessibility runs, or their bias runs."""
+    runs = expand("results/train/chrombpnet/fold_{fold}", fold=CHROMBPNET_FOLDS)
+    if wildcards.cmodel == "bias":
+        runs = [os.path.join(run, "bias") for run in runs]
+    return {
+        "weights": [os.path.join(run, "model.safetensors") for run in runs],
+        "settings": [os.path.join(run, "config.yaml") for run in runs],
+    }
+
+
+def chrombpnet_contribution_files():
+    heads = config["interpret"]["contributions"]["heads"]
+    return expand("{head}.{ext}", head=heads, ext=["npz", "bw"]) + ["contributions.json"]
+
+
+def contribution_options(seqtrack=False):
+    block = config["interpret"]["contributions"]
+    most = block["seqtrack_max_regions"] if seqtrack else block["max_regions"]
+    options = [f"--n-shuffles {block['n_shuffles']}", f"--batch-size {block['batch_size']}"]
+    options += [f"--seed {config['train']['seed']}"]
+    return " ".join(options + ([f"--max-regions {most}"] if most else []))
+
+
+def modisco_files():
+    files = ["modisco.h5", "patterns.tsv", "patterns.meme", "patterns.png", "modisco.json"]
+    return files + (["recovery.json"] if simulated_truth() else [])
+
+
+def modisco_truth_inputs(wildcards):
+    if not simulated_truth():
+        return {}
+    return {
+        "truth": f"{SIM_DIR}/truth/planted_motifs.jaspar",
+        "bias": f"{SIM_DIR}/truth/tn5_bias.tsv",
+    }
+
+
+def modisco_truth_args(wildcards, input):
+    if not simulated_truth():
+        return ""
+    return f"--truth-motifs {shlex.quote(input.truth)} --bias-motif {shlex.quote(input.bias)}"
+
+
+def interpret_outputs():
+    """Interpretation outputs of every trained model."""
+    targets = []
+    if vit_enabled():
+        targets += expand("results/interpret/vit/{file}", file=vit_attention_files())
+    if seqtrack_enabled() and "swin" in SEQ_MODELS:
+        targets.append("results/interpret/seqtrack/swin/figure4.png")
+    if seqtrack_enabled():
+        chosen = [
+            m for m in config["interpret"]["contributions"]["seqtrack_models"] if m in SEQ_MODELS
+        ]
+        targets += expand(
+            "results/interpret/seqtrack/{model}/contributions/tracks.bw", model=chosen
+        )
+    if chrombpnet_enabled():
+        missing = set(config["interpret"]["modisco"]["heads"]) - set(
+            config["interpret"]["contributions"]["heads"]
+        )
+        if missing:
+            stop(
+                f"invalid config: interpret.modisco.heads {sorted(missing)} are not in "
+                "interpret.contributions.heads (see config/README.md)"
+            )
+        targets += expand(
+            "results/interpret/chrombpnet/{cmodel}/contributions.json", cmodel=CHROMBPNET_MODELS
+        )
+        targets += expand(
+            "results/interpret/modisco/{cmodel}_{head}/modisco.json",
+            cmodel=CHROMBPNET_MODELS,
+            head=config["interpret"]["modisco"]["heads"],
+        )
+    if get_enabled():
+        targets += expand("results/interpret/get/{file}", file=jacobian_files())
     return targets

@@ -89,3 +89,27 @@ def tpm_agreement(ours: pd.DataFrame, truth: pd.DataFrame, condition_of: dict) -
             for sample in ours.columns
         }
     )
+
+
+def enrichment_recovery(enrichment: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
+    """Whether each planted TF's target gene set is significant for its motif's top genes.
+
+    Parameters
+    ----------
+    enrichment : an enrichment table (``query`` motif, ``native`` gene-set name,
+        ``significant``, ``p_adjusted``); the simulator names each TF's target set after it.
+    planted : one row per planted TF: ``tf``, ``feature`` (its motif column), ``expected``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``planted`` plus ``p_adjusted`` (NaN when the set was not tested) and ``significant``.
+    """
+    tested = enrichment.set_index(["query", "native"])
+    rows = []
+    for row in planted.itertuples(index=False):
+        key = (row.feature, row.tf)
+        p = float(tested.loc[key, "p_adjusted"]) if key in tested.index else np.nan
+        hit = bool(tested.loc[key, "significant"]) if key in tested.index else False
+        rows.append({**row._asdict(), "p_adjusted": p, "significant": hit})
+    return pd.DataFrame(rows)

@@ -105,6 +105,11 @@ class BPNet(nn.Module):
     blocks ``h = crop(h) + ReLU(Conv1d(h, kernel 3, dilation 2**i))``, all unpadded. The
     profile head is one Conv1d(filters -> 1, ``profile_kernel``); the count head averages the
     trunk output over positions and maps it linearly to ``log(1 + total counts)``.
+
+    Each ReLU is its own ``nn.ReLU`` module (``relus[0]`` after the first convolution,
+    ``relus[i]`` in residual block ``i``): DeepLIFT's rescale rule hooks nonlinearity modules,
+    and a module called once per forward pass keeps one reference activation. They hold no
+    parameters, so the state-dict keys are those of the functional version.
     """
 
     def __init__(self, config: BPNetConfig) -> None:
@@ -115,6 +120,7 @@ class BPNet(nn.Module):
             nn.Conv1d(config.filters, config.filters, 3, dilation=2**i)
             for i in range(1, config.layers + 1)
         )
+        self.relus = nn.ModuleList(nn.ReLU() for _ in range(config.layers + 1))
         self.profile_conv = nn.Conv1d(config.filters, 1, config.profile_kernel)
         self.count_linear = nn.Linear(config.filters, 1)
 
@@ -137,9 +143,9 @@ class BPNet(nn.Module):
 
     def trunk(self, x: torch.Tensor) -> torch.Tensor:
         """Trunk features ``(B, filters, out_len + profile_kernel - 1)`` of ``x`` ``(B, L, 4)``."""
-        h = F.relu(self.conv1(self.crop_input(x).transpose(1, 2)))  # (B, 4, L) -> (B, C, L')
-        for conv in self.dilated:
-            branch = F.relu(conv(h))  # (B, C, L' - 2 * dilation)
+        h = self.relus[0](self.conv1(self.crop_input(x).transpose(1, 2)))  # (B, C, L')
+        for conv, relu in zip(self.dilated, self.relus[1:], strict=True):
+            branch = relu(conv(h))  # (B, C, L' - 2 * dilation)
             h = _centre_crop(h, branch.shape[-1]) + branch
         return h
 

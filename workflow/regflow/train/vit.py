@@ -8,12 +8,17 @@ reported on log2(TPM + 1), as in the paper, and also on the fold scale in fold m
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from regflow.errors import RegflowError
+
+if TYPE_CHECKING:
+    from regflow.models.vit import ViTConfig
 
 log = logging.getLogger("regflow.train")
 
@@ -62,25 +67,56 @@ def normalise_images(images: np.ndarray, train_conditions: list[int]) -> np.ndar
     return (logged - mean) / std
 
 
-def run(dataset_dir: Path, settings: dict, outdir: Path) -> dict:
-    """Train one variant, predict every example and write the run's outputs; return metrics."""
+@dataclass(frozen=True)
+class ViTInputs:
+    """What a ViT run's model sees, prepared from a dataset directory and the run's settings.
+
+    Attributes
+    ----------
+    examples
+        The variant's examples (``examples.tsv`` rows, see :func:`select_examples`).
+    images
+        ``(n_genes, n_conditions, H, W)`` float32 normalised images (:func:`normalise_images`).
+    first
+        Index of the first channel's condition, or None for the single-channel model.
+    conditions
+        The image conditions, in order.
+    log2_tpm
+        ``(n_genes, n_conditions)`` float64 log2(TPM + 1) (NaN: missing).
+    targets
+        ``(n,)`` float32 target of each example, before z-scoring (:func:`example_targets`).
+    mean, std
+        The training examples' target mean and SD; the model predicts ``(target - mean) / std``.
+    config
+        The model's shape: the settings' ``model`` section with the images' size and the
+        variant's channels.
+    """
+
+    examples: pd.DataFrame
+    images: np.ndarray
+    first: int | None
+    conditions: list[str]
+    log2_tpm: np.ndarray
+    targets: np.ndarray
+    mean: float
+    std: float
+    config: ViTConfig
+
+
+def prepare_inputs(dataset_dir: Path, settings: dict) -> ViTInputs:
+    """Read a ViT dataset directory and prepare it as training does for ``settings`` (the run's
+    ``model`` and ``variant`` sections): example selection, targets, their standardisation and
+    the image normalisation with the training conditions' statistics."""
     from regflow.datasets.io import read_table
     from regflow.datasets.vit import standardisation
-    from regflow.evaluate.regression import regression_metrics
     from regflow.io import read_npz
-    from regflow.models.vit import ChromatinViT, ViTConfig
-    from regflow.train.common import Stopwatch, loaders, predict, remove_checkpoints
-    from regflow.train.data import ImagePairs
-    from regflow.train.device import plan_and_announce
-    from regflow.train.engine import fingerprint, fit, load_weights
-    from regflow.train.outputs import write_run
-    from regflow.train.tasks import RegressionTask
+    from regflow.models.vit import ViTConfig
 
     npz = Path(dataset_dir) / "dataset.npz"
     data = read_npz(npz, ("images", "targets", "conditions"), "ViT dataset")
     examples = read_table(Path(dataset_dir) / "examples.tsv", "ViT examples", index_col=None)
     conditions = [str(c) for c in data["conditions"]]
-    variant, optim, trainer_cfg = settings["variant"], settings["optim"], settings["trainer"]
+    variant = settings["variant"]
     examples, first = select_examples(examples, conditions, variant)
     log2_tpm = data["targets"].astype(np.float64)
     y = example_targets(log2_tpm, examples, first, variant["target"])
@@ -98,6 +134,26 @@ def run(dataset_dir: Path, settings: dict, outdir: Path) -> dict:
             "shared_trunk": variant["shared_trunk"],
         }
     )
+    return ViTInputs(examples, images, first, conditions, log2_tpm, y, mean, std, config)
+
+
+def run(dataset_dir: Path, settings: dict, outdir: Path) -> dict:
+    """Train one variant, predict every example and write the run's outputs; return metrics."""
+    from regflow.evaluate.regression import regression_metrics
+    from regflow.models.vit import ChromatinViT
+    from regflow.train.common import Stopwatch, loaders, predict, remove_checkpoints
+    from regflow.train.data import ImagePairs
+    from regflow.train.device import plan_and_announce
+    from regflow.train.engine import fingerprint, fit, load_weights
+    from regflow.train.outputs import write_run
+    from regflow.train.tasks import RegressionTask
+
+    npz = Path(dataset_dir) / "dataset.npz"
+    inputs = prepare_inputs(dataset_dir, settings)
+    examples, images, first, config = inputs.examples, inputs.images, inputs.first, inputs.config
+    log2_tpm, y, mean, std = inputs.log2_tpm, inputs.targets, inputs.mean, inputs.std
+    variant, optim, trainer_cfg = settings["variant"], settings["optim"], settings["trainer"]
+    train = (examples["split"] == "train").to_numpy()
 
     def subset(mask: np.ndarray) -> ImagePairs:
         rows = examples[mask]

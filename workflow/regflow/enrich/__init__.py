@@ -1,0 +1,1 @@
+"""Gene-set enrichment of gene rankings: offline (GMT, hypergeometric) or g:Profiler (cached)."""

@@ -1,0 +1,1 @@
+"""Model interpretation: attention maps, Jacobians, contribution scores and motif discovery."""
