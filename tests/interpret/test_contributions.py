@@ -189,7 +189,7 @@ def test_seqtrack_contributions(data, tmp_path):
 @pytest.mark.parametrize(
     ("case", "message"),
     [
-        ("missing_weights", "model.safetensors does not exist"),
+        ("missing_weights", "model.safetensors do not exist"),
         ("short_dataset", "shorter than"),
         ("no_peaks", "no peaks regions"),
         ("bias_run_corrected", "bias-model run"),

@@ -98,3 +98,47 @@ def test_sequence_model_beats_its_shuffled_target_control(demo, model):
     real = metrics(demo, f"seqtrack/{model}")["splits"]["test"]["all"]
     shuffled = json.loads((control / "metrics.json").read_text())["splits"]["test"]["all"]
     assert real > shuffled
+
+
+def recovery(demo, path):
+    return json.loads((demo / "results" / path).read_text())
+
+
+def test_get_jacobian_ranks_the_planted_tfs_for_their_targets(demo):
+    """Among the planted TFs the model could have learned (they change expression and are
+    active in a training condition), most rank in the top 10 motifs of their target genes'
+    mean gradient x input; no control (the insulator, a TF active only in the held-out
+    condition) does."""
+    result = recovery(demo, "interpret/get/recovery.json")
+    assert len(result["expected"]) >= 5
+    assert result["fraction_recovered"] >= 0.5
+    assert result["controls_in_top_k"] == []
+
+
+def test_offline_enrichment_finds_the_planted_target_sets(demo):
+    """The top genes of most expected TFs' motif columns are enriched for their target set."""
+    result = recovery(demo, "enrich/offline/recovery.json")
+    assert result["fraction_significant"] >= 0.5
+
+
+def test_bias_contributions_hold_the_tn5_motif_and_corrected_ones_much_less(demo):
+    """TF-MoDISco on the profile head: the bias model's seqlets are mostly the simulated Tn5
+    bias motif; the bias-corrected model's carry at most half that share."""
+    bias = recovery(demo, "interpret/modisco/bias_profile/modisco.json")["bias_motif"]
+    corrected = recovery(demo, "interpret/modisco/corrected_profile/modisco.json")["bias_motif"]
+    assert bias["found"] and bias["seqlet_share"] > 0.5
+    assert corrected["seqlet_share"] < 0.5 * bias["seqlet_share"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the demo's tiny ChromBPNet learns too little of the TF motifs (test peak count "
+    "Pearson about 0) for TF-MoDISco to find them: 0 of 8 on seed 1; see the README",
+)
+def test_modisco_recovers_most_planted_motifs_from_the_corrected_model(demo):
+    """The issue's goal: >= 80% of the planted motifs among the corrected model's patterns."""
+    fractions = [
+        recovery(demo, f"interpret/modisco/corrected_{head}/recovery.json")["fraction"]
+        for head in ("counts", "profile")
+    ]
+    assert max(fractions) >= 0.8

@@ -138,7 +138,7 @@ def run(request, tmp_path_factory):
         cwd=workdir,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=1800,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return workdir

@@ -111,41 +111,19 @@ class Regions:
     length: int
 
 
-def _run_settings(run: Path, what: str) -> tuple[dict, Path]:
-    """A run's ``config.yaml`` (a mapping) and the path of its ``model.safetensors``."""
-    import yaml
-
-    config, weights = run / "config.yaml", run / "model.safetensors"
-    for path in (config, weights):
-        if not path.is_file():
-            raise RegflowError(f"{what} run file {path} does not exist")
-    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
-    if not isinstance(settings, dict) or "model" not in settings:
-        raise RegflowError(f"{what} run settings {config} have no 'model' block")
-    return settings, weights
-
-
-def _load_weights(model, weights: Path, what: str):
-    """``model`` with the state dict of ``weights`` loaded strictly."""
-    from safetensors.torch import load_file
-
-    try:
-        model.load_state_dict(load_file(str(weights)))
-    except (RuntimeError, ValueError) as err:
-        first = str(err).splitlines()[0]
-        raise RegflowError(f"{what} weights {weights} do not fit its model: {first}") from None
-    return model
-
-
 def load_chrombpnet(run: Path):
     """The model of a ChromBPNet run directory: a ``ChromBPNet`` (accessibility run) or the
     bias ``BPNet`` (bias run, whose weights have no ``accessibility.`` keys)."""
     from safetensors import SafetensorError, safe_open
 
+    from regflow.interpret.runs import fit_weights, read_run_settings, read_run_weights
     from regflow.models.bpnet import ChromBPNet
-    from regflow.train.chrombpnet import _bpnet
+    from regflow.train.chrombpnet import bpnet_from_settings
 
-    settings, weights = _run_settings(run, "ChromBPNet")
+    settings = read_run_settings(run, ("model",))
+    weights = run / "model.safetensors"
+    if not weights.is_file():
+        raise RegflowError(f"model weights {weights} do not exist")
     try:
         with safe_open(str(weights), "pt") as handle:
             keys = list(handle.keys())
@@ -153,17 +131,21 @@ def load_chrombpnet(run: Path):
         raise RegflowError(f"ChromBPNet weights {weights} are not readable: {err}") from None
     model_cfg = settings["model"]
     if any(key.startswith("accessibility.") for key in keys):
-        model = ChromBPNet(_bpnet(model_cfg, "accessibility"), _bpnet(model_cfg, "bias"))
+        model = ChromBPNet(
+            bpnet_from_settings(model_cfg, "accessibility"), bpnet_from_settings(model_cfg, "bias")
+        )
     else:
-        model = _bpnet(model_cfg, "bias")
-    return _load_weights(model, weights, "ChromBPNet")
+        model = bpnet_from_settings(model_cfg, "bias")
+    fit_weights(model, read_run_weights(run), run)
+    return model
 
 
 def load_seqtrack(run: Path, lengths: dict[str, int], n_tracks: int):
     """The model of a sequence-to-track run directory for a dataset's lengths and tracks."""
+    from regflow.interpret.runs import fit_weights, read_run_settings, read_run_weights
     from regflow.models.seqtrack import build_model
 
-    settings, weights = _run_settings(run, "sequence-to-track")
+    settings = read_run_settings(run, ("name", "model"))
     try:
         model = build_model(
             settings["name"],
@@ -175,7 +157,8 @@ def load_seqtrack(run: Path, lengths: dict[str, int], n_tracks: int):
         )
     except (KeyError, ValueError) as err:
         raise RegflowError(f"sequence-to-track run {run / 'config.yaml'}: {err}") from None
-    return _load_weights(model, weights, "sequence-to-track")
+    fit_weights(model, read_run_weights(run), run)
+    return model
 
 
 def select_tracks(names: list[str], patterns: list[str] | None) -> list[int]:

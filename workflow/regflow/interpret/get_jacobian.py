@@ -50,24 +50,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def load_model(run: Path, n_features: int):
     """The GET model of a run directory (``config.yaml`` + ``model.safetensors``)."""
-    import yaml
-    from safetensors.torch import load_file
-
+    from regflow.interpret.runs import fit_weights, read_run_settings, read_run_weights
     from regflow.models.get import GETConfig, GETModel
 
-    config, weights = run / "config.yaml", run / "model.safetensors"
-    for path in (config, weights):
-        if not path.is_file():
-            raise RegflowError(f"GET run file {path} does not exist")
-    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
-    if not isinstance(settings, dict) or "model" not in settings:
-        raise RegflowError(f"GET run settings {config} have no 'model' block")
+    settings = read_run_settings(run, ("model",))
     try:
         model = GETModel(GETConfig.from_dict({**settings["model"], "n_features": n_features}))
-        model.load_state_dict(load_file(str(weights)))
-    except (ValueError, RuntimeError) as err:
-        first = str(err).splitlines()[0]
-        raise RegflowError(f"GET weights {weights} do not fit its dataset: {first}") from None
+    except ValueError as err:
+        raise RegflowError(f"GET run {run / 'config.yaml'}: {err}") from None
+    fit_weights(model, read_run_weights(run), run)
     return model
 
 

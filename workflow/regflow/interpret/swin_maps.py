@@ -199,7 +199,7 @@ def figure4(blocks: list[dict], matrices: list[np.ndarray], seq_len: int, title:
 
 def _load_model(run_dir: Path, dataset_dir: Path):
     """The run's model with its weights, the dataset's lengths and arrays."""
-    from regflow.interpret.vit_maps import fit_weights, read_run_settings, read_run_weights
+    from regflow.interpret.runs import fit_weights, read_run_settings, read_run_weights
     from regflow.io import read_json_object, read_npz
     from regflow.models.seqtrack import build_model
     from regflow.train.seqtrack import dataset_lengths

@@ -189,7 +189,8 @@ class _Data:
         )
 
 
-def _bpnet(model: dict, which: str):
+def bpnet_from_settings(model: dict, which: str):
+    """The ``which`` BPNet (``accessibility`` or ``bias``) of a run's ``model`` settings."""
     from regflow.models.bpnet import BPNet, BPNetConfig
 
     try:
@@ -285,7 +286,7 @@ def run_bias(
         )
     motif = read_motif_table(tn5_motif) if tn5_motif else None
     torch.manual_seed(settings["trainer"]["seed"])
-    bias = _bpnet(model_cfg, "bias")
+    bias = bpnet_from_settings(model_cfg, "bias")
     start_counts(bias, data.totals[train])
     weight = counts_loss_weight(data.totals[train])
     with Stopwatch() as clock:
@@ -386,7 +387,7 @@ def run_accessibility(
     weights = Path(bias_dir) / "model.safetensors"
     if not weights.is_file():
         raise RegflowError(f"bias model weights {weights} do not exist")
-    bias = _bpnet(model_cfg, "bias")
+    bias = bpnet_from_settings(model_cfg, "bias")
     try:
         bias.load_state_dict(load_file(str(weights)))
     except RuntimeError as err:
@@ -401,7 +402,7 @@ def run_accessibility(
         raise RegflowError(f"fold {settings['fold']} has no training or validation peaks")
     motif = read_motif_table(tn5_motif) if tn5_motif else None
     torch.manual_seed(seed)
-    accessibility = _bpnet(model_cfg, "accessibility")
+    accessibility = bpnet_from_settings(model_cfg, "accessibility")
     start_counts(accessibility, data.totals[train & data.is_peak])
     model = ChromBPNet(accessibility, bias)
     weight = counts_loss_weight(data.totals[train & data.is_peak])
