@@ -1,5 +1,5 @@
-"""The models at demo size, for two seeds: the whole demo (about 32 minutes on 2 cores per
-seed) and its trained models measured against the issue's goals.
+"""The models at demo size, for two seeds: the whole demo (about 37 minutes on 2 cores per
+seed) and its trained models and their interpretation measured against the issues' goals.
 
 Opt-in, as it is too slow for every CI run: ``REGFLOW_DEMO_TESTS=1 pytest
 tests/workflow/test_demo_models.py``. The README reports the numbers it checks.
@@ -20,7 +20,7 @@ from .conftest import REPO, SNAKEFILE
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("REGFLOW_DEMO_TESTS") != "1",
-    reason="runs the whole demo per seed (about 32 minutes each): set REGFLOW_DEMO_TESTS=1",
+    reason="runs the whole demo per seed (about 37 minutes each): set REGFLOW_DEMO_TESTS=1",
 )
 
 
