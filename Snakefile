@@ -11,6 +11,7 @@ configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/download.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/reads.smk"
 include: "workflow/rules/qc.smk"
@@ -22,6 +23,7 @@ include: "workflow/rules/datasets.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/interpret.smk"
 include: "workflow/rules/enrich.smk"
+include: "workflow/rules/evaluate.smk"
 
 
 localrules:
@@ -42,3 +44,4 @@ rule all:
         model_outputs(),
         interpret_outputs(),
         enrich_outputs(),
+        truth_recovery_outputs(),

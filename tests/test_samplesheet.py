@@ -224,6 +224,29 @@ def test_produced_fastq_need_not_exist(tmp_path):
     assert len(out) == 1
 
 
+def test_urls_need_not_exist_and_keep_their_md5(tmp_path):
+    url = "https://ftp.sra.ebi.ac.uk/vol1/fastq/SRR1/SRR1_1.fastq.gz"
+    df = frame(row("rna_1", fastq_1=url)).assign(md5_1="0" * 32)
+    out = validate_sample_sheet(df, SHEET, base_dir=tmp_path)
+    assert out.loc["rna_1", "fastq_1"] == url
+    assert out.loc["rna_1", "md5_1"] == "0" * 32
+
+
+@pytest.mark.parametrize(
+    ("fastq_1", "md5_1", "problem"),
+    [
+        ("s3://bucket/a.fastq.gz", "", "fastq_1: unsupported URL scheme 's3'"),
+        ("https://host/dir/", "", "fastq_1: URL names no file: https://host/dir/"),
+        ("https://host/a.fastq.gz", "abc", "md5_1: not an MD5 checksum"),
+        ("a_R1.fastq.gz", "0" * 32, "md5_1 is given but fastq_1 is not a URL"),
+    ],
+)
+def test_url_and_md5_problems(tmp_path, fastq_1, md5_1, problem):
+    df = frame(row("rna_1", fastq_1=fastq_1)).assign(md5_1=md5_1)
+    message = error(df, tmp_path, produced=set())
+    assert message.startswith(f"{SHEET} row 1 (sample 'rna_1'): {problem}")
+
+
 def test_existing_absolute_fastq(tmp_path):
     fastq = tmp_path / "abs_R1.fastq.gz"
     fastq.write_bytes(b"")

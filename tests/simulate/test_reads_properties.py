@@ -133,6 +133,41 @@ def test_atac_signal_falls_in_accessible_regions(simulated):
     assert inside / len(sig) > 0.95
 
 
+def test_atac_insertions_footprint_the_bound_tf_sites(simulated):
+    """Around sites bound in cellA, Tn5 insertions are denser in the 30 bp beside the site
+    than inside it, and denser there than beside weakly bound sites (the TF footprint)."""
+    paths = truth_paths(simulated.outdir)
+    sites = read_table(paths["sites"]).rename(columns={"#chrom": "chrom"})
+    sites["occupancy"] = read_table(paths["site_occupancy"])["cellA"].to_numpy()
+    o = origins(simulated.fastq("atac_cellA_r1"))
+    o = o[(o["kind"] == "signal") & (o["copy"] == 0)]
+    cuts = {
+        chrom: np.sort(np.concatenate([g["start"].to_numpy() + 4, g["end"].to_numpy() - 5]))
+        for chrom, g in o.groupby("chrom")
+    }
+
+    def density(table, lo, hi):
+        """Insertions per bp in [start + lo, end + hi) summed over ``table``'s sites."""
+        total = width = 0
+        for row in table.itertuples():
+            c = cuts.get(row.chrom, np.empty(0, int))
+            a, b = row.start + lo, row.end + hi
+            total += np.searchsorted(c, b) - np.searchsorted(c, a)
+            width += b - a
+        return total / width
+
+    def flanks(table):
+        left = density(table.assign(end=table["start"]), -30, 0)
+        right = density(table.assign(start=table["end"]), 0, 30)
+        return (left + right) / 2
+
+    bound = sites[sites["occupancy"] > 0.6]
+    weak = sites[sites["occupancy"] < 0.1]
+    assert len(bound) > 30 and len(weak) > 30
+    assert flanks(bound) > 1.3 * density(bound, 0, 0)
+    assert flanks(bound) > flanks(weak)
+
+
 def test_mnase_coverage_is_depleted_at_active_tss(simulated):
     """Nucleosome-sized fragments avoid the NDR of active promoters more than inactive ones."""
     paths = truth_paths(simulated.outdir)

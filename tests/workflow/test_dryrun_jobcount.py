@@ -70,6 +70,7 @@ EXPECTED_JOBS = {
     "interpret_modisco": 4,  # (corrected, bias) x (counts, profile)
     "enrich_offline": 1,
     "enrich_recovery": 1,
+    "truth_recovery": 1,
     "all": 1,
 }
 # Per-sample rules of a single-end RNA-seq sample: adding one adds one job to each.

@@ -394,6 +394,7 @@ def test_adding_a_sample_reruns_only_its_jobs_and_the_aggregates(run):
         "interpret_seqtrack_contributions",
         "enrich_offline",
         "enrich_recovery",
+        "truth_recovery",
         "qc_table",
         "qc_plot_fragment_lengths",
         "qc_plot_tss",
@@ -631,3 +632,28 @@ def test_interpretation_explains_the_trained_models(run):
         np.testing.assert_allclose(maps["rollout"][has].sum(axis=(-2, -1)), 1.0, rtol=1e-4)
     assert (interpret / "seqtrack/swin/figure4.png").stat().st_size > 0
     assert (interpret / "seqtrack/maxpool_cnn/contributions/tracks.bw").stat().st_size > 0
+
+
+def test_truth_recovery_table_scores_every_stage(run):
+    """One table holds every stage's recovery score; the ones the tests above check directly
+    meet their goals there too, and the summary counts them."""
+    table = pd.read_csv(run / "results/truth_recovery.tsv", sep="\t", keep_default_na=False)
+    assert list(table.columns) == ["stage", "measure", "value", "goal", "met", "source"]
+    assert set(table["stage"]) == {
+        "peaks",
+        "expression",
+        "mnase",
+        "motifs",
+        "models",
+        "interpret",
+        "enrich",
+    }
+    values = pd.to_numeric(table["value"], errors="coerce")
+    assert values.notna().all(), table[values.isna()]
+    robust = table[table["stage"].isin(["peaks", "expression", "motifs"]) & (table["goal"] != "")]
+    assert len(robust) >= 5 and (robust["met"] == "True").all(), robust
+    summary = json.loads((run / "results/truth_recovery.json").read_text())
+    with_goal = table[table["goal"] != ""]
+    assert summary["goals"] == len(with_goal)
+    assert summary["goals_met"] == int((with_goal["met"] == "True").sum())
+    assert set(summary["unmet"]) == set(with_goal.loc[with_goal["met"] == "False", "measure"])

@@ -15,6 +15,7 @@ from regflow.errors import RegflowError
 
 STAGES = (
     "regflow.samplesheet",
+    "regflow.download.cli",
     "regflow.simulate.cli",
     "regflow.reads.genome_check",
     "regflow.reads.fastq_check",
@@ -31,6 +32,7 @@ STAGES = (
     "regflow.train.cli",
     "regflow.interpret.cli",
     "regflow.enrich.cli",
+    "regflow.evaluate.cli",
 )
 
 

@@ -1,7 +1,9 @@
 """Read and check the sample sheet: one row per sequencing library.
 
 The sheet is tab-separated with the columns ``sample``, ``assay``, ``condition``,
-``replicate``, ``fastq_1`` and ``fastq_2`` (see ``config/README.md``). Every problem is
+``replicate``, ``fastq_1`` and ``fastq_2`` (local paths, or http/https/ftp URLs that the
+workflow downloads, optionally with their MD5 in ``md5_1``/``md5_2``; see
+``config/README.md``). Every problem is
 reported as a :class:`~regflow.errors.RegflowError` whose one-line message names the sheet,
 the 1-based data row, the sample and the problem, e.g.::
 
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from regflow.download.urls import is_url, md5_problem, url_problem
 from regflow.errors import RegflowError
 
 COLUMNS = ("sample", "assay", "condition", "replicate", "fastq_1", "fastq_2")
@@ -166,7 +169,10 @@ def validate_sample_sheet(
         if fastq_2 and os.path.normpath(fastq_2) == os.path.normpath(fastq_1):
             raise fail(f"fastq_1 and fastq_2 are the same file: {fastq_1}")
         for column, fastq in (("fastq_1", fastq_1), ("fastq_2", fastq_2)):
-            if not fastq or os.path.normpath(fastq) in produced_paths:
+            problem = _fastq_problem(column, fastq, row.get(f"md5_{column[-1]}", ""))
+            if problem:
+                raise fail(problem)
+            if not fastq or is_url(fastq) or os.path.normpath(fastq) in produced_paths:
                 continue
             if not (base / fastq).is_file():
                 raise fail(f"{column} file not found: {fastq}")
@@ -234,6 +240,21 @@ def _cell(value: object) -> str:
         if value.is_integer():
             return str(int(value))
     return str(value)
+
+
+def _fastq_problem(column: str, fastq: str, md5: str) -> str | None:
+    """Why a FASTQ cell (a path or a URL the workflow downloads) and its optional MD5 cell
+    are unusable, or None."""
+    md5_column = f"md5_{column[-1]}"
+    if is_url(fastq):
+        problem = url_problem(fastq)
+        if problem:
+            return f"{column}: {problem}"
+    elif md5:
+        return f"{md5_column} is given but {column} is not a URL (MD5s are checked on download)"
+    if md5 and md5_problem(md5):
+        return f"{md5_column}: {md5_problem(md5)}"
+    return None
 
 
 def _name_problem(kind: str, name: str) -> str | None:

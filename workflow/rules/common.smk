@@ -37,6 +37,7 @@ shell.prefix(
     + "${{PYTHONPATH:+:$PYTHONPATH}}; "
 )
 
+from regflow.download.urls import is_url, remote_name
 from regflow.errors import RegflowError
 from regflow.samplesheet import read_sample_sheet, validate_sample_sheet
 
@@ -153,15 +154,62 @@ def simulated_reads_config(sample):
     )
 
 
+# Remote inputs (download.smk): sample-sheet FASTQ URLs and reference URLs are fetched once
+# under download.dir; every other rule reads the local copies.
+DOWNLOAD_DIR = config["download"]["dir"].rstrip("/")
+
+
+def local_fastq(sample, read):
+    """The local file of read 1 or 2 of ``sample`` (the sheet's path, or the downloaded copy
+    of its URL)."""
+    fastq = SAMPLES.loc[sample, f"fastq_{read}"]
+    return f"{DOWNLOAD_DIR}/fastq/{sample}_R{read}.fastq.gz" if is_url(fastq) else fastq
+
+
+def downloaded_samples():
+    """Samples with at least one FASTQ given as a URL."""
+    urls = SAMPLES[["fastq_1", "fastq_2"]].map(is_url)
+    return list(SAMPLES.index[urls.any(axis=1)])
+
+
+def reference_urls():
+    """{local name: URL} of the genome files configured as URLs (gzip is stored unpacked)."""
+    urls = [config["genome"][key] for key in ("fasta", "gtf") if is_url(config["genome"][key])]
+    names = {remote_name(url).removesuffix(".gz"): url for url in urls}
+    if len(names) < len(urls):
+        stop(f"invalid config: genome.fasta and genome.gtf URLs name the same file: {urls[0]}")
+    return names
+
+
+def reference(path):
+    """A configured genome file: the local path, or the downloaded copy of a URL."""
+    if not is_url(path):
+        return path
+    return f"{DOWNLOAD_DIR}/genome/{remote_name(path).removesuffix('.gz')}"
+
+
+def download_options():
+    block = config["download"]
+    return " ".join(
+        [
+            f"--retries {block['retries']}",
+            f"--timeout {block['timeout']}",
+            f"--backoff {block['backoff']}",
+        ]
+    )
+
+
 # The reference and the reads stage (reads.smk).
 def genome_fasta():
-    """The genome FASTA: the configured one, or the simulated genome."""
-    return config["genome"]["fasta"] or f"{SIM_DIR}/genome/genome.fa"
+    """The genome FASTA: the configured one (a downloaded copy for a URL), or the simulated
+    genome."""
+    return reference(config["genome"]["fasta"]) or f"{SIM_DIR}/genome/genome.fa"
 
 
 def genome_gtf():
-    """The gene annotation: the configured GTF, or the simulated one."""
-    return config["genome"]["gtf"] or f"{SIM_DIR}/genome/genes.gtf"
+    """The gene annotation: the configured GTF (a downloaded copy for a URL), or the
+    simulated one."""
+    return reference(config["genome"]["gtf"]) or f"{SIM_DIR}/genome/genes.gtf"
 
 
 def samples_of(*assays, paired=None):
@@ -178,9 +226,11 @@ def is_paired(sample):
 
 
 def raw_fastqs(wildcards):
-    """Read 1 (and read 2) of a sample, as named in the sheet."""
-    row = SAMPLES.loc[wildcards.sample]
-    return {"r1": row["fastq_1"], **({"r2": row["fastq_2"]} if row["fastq_2"] else {})}
+    """Read 1 (and read 2) of a sample: the sheet's files, or the local copies of its URLs."""
+    reads = {"r1": local_fastq(wildcards.sample, 1)}
+    if is_paired(wildcards.sample):
+        reads["r2"] = local_fastq(wildcards.sample, 2)
+    return reads
 
 
 def sheet_rows(assay):
@@ -730,3 +780,84 @@ def interpret_outputs():
     if get_enabled():
         targets += expand("results/interpret/get/{file}", file=jacobian_files())
     return targets
+
+
+# Truth recovery (evaluate.smk).
+def truth_recovery_inputs(wildcards):
+    """Every output the truth-recovery table scores, for the stages this run has."""
+    truth = f"{SIM_DIR}/truth"
+    inputs = {
+        "truth": [f"{truth}/{f}" for f in ("regions.tsv", "tpm.tsv", "promoters.tsv")],
+        "sites": f"{truth}/motif_sites.bed",
+        "samples": config["samples"],
+    }
+    if samples_of("atac"):
+        inputs["narrowpeaks"] = expand(
+            "results/peaks/{sample}.narrowPeak", sample=samples_of("atac")
+        )
+        inputs["logcpm"] = "results/peaks/pseudobulk_logcpm.tsv"
+    if samples_of("rna"):
+        inputs["tpm"] = "results/expression/tpm.tsv"
+    if samples_of("mnase"):
+        inputs["images"] = "results/mnase/images.npz"
+    regions = ["promoters"] + (["peaks"] if samples_of("atac") else [])
+    inputs["scans"] = expand("results/motifs/{regions}.npz", regions=regions)
+    if vit_enabled():
+        inputs["vit"] = expand("results/train/vit/{v}/metrics.json", v=list(VIT_VARIANTS))
+    if get_enabled():
+        inputs["get_metrics"] = "results/train/get/metrics.json"
+        inputs["get_recovery"] = "results/interpret/get/recovery.json"
+        if not config["enrich"]["gmt"]:
+            inputs["enrichment"] = "results/enrich/offline/recovery.json"
+    if chrombpnet_enabled():
+        inputs["chrombpnet"] = "results/train/chrombpnet/fold_0/metrics.json"
+        inputs["modisco"] = expand(
+            "results/interpret/modisco/{cmodel}_{head}/recovery.json",
+            cmodel=CHROMBPNET_MODELS,
+            head=config["interpret"]["modisco"]["heads"],
+        )
+    if seqtrack_enabled():
+        inputs["seqtrack"] = expand("results/train/seqtrack/{m}/metrics.json", m=SEQ_MODELS)
+    return inputs
+
+
+def truth_recovery_args(wildcards, input):
+    """The truth-recovery command's options for :func:`truth_recovery_inputs`, each list
+    item named after its sample, model or region set."""
+
+    def named(key, name_of):
+        pairs = [f"{name_of(p)}={p}" for p in getattr(input, key, [])]
+        return f" --{key.replace('_', '-')} {quoted(pairs)}" if pairs else ""
+
+    def single(key):
+        if key not in input.keys():
+            return ""
+        return f" --{key.replace('_', '-')} {shlex.quote(getattr(input, key))}"
+
+    def parent(path):
+        return os.path.basename(os.path.dirname(path))
+
+    def stem(suffix):
+        return lambda path: os.path.basename(path).removesuffix(suffix)
+
+    args = named("narrowpeaks", stem(".narrowPeak")) + named("scans", stem(".npz"))
+    args += named("vit", parent)
+    args += named("seqtrack", parent) + named("modisco", parent)
+    for key in (
+        "logcpm",
+        "tpm",
+        "images",
+        "get_metrics",
+        "chrombpnet",
+        "get_recovery",
+        "enrichment",
+    ):
+        args += single(key)
+    return args
+
+
+def truth_recovery_outputs():
+    """The truth-recovery table, on simulated data."""
+    if not simulated_truth():
+        return []
+    return ["results/truth_recovery.tsv", "results/truth_recovery.json"]

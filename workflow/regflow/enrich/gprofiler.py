@@ -26,17 +26,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_URL = "https://biit.cs.ut.ee/gprofiler"
 THRESHOLD_METHODS = ("g_SCS", "fdr", "bonferroni")
-RESULT_FIELDS = (
-    "source",
-    "native",
-    "name",
-    "p_value",
-    "term_size",
-    "query_size",
-    "intersection_size",
-    "effective_domain_size",
-    "precision",
-    "recall",
+# fields every g:Profiler record carries, named as in the offline table (its p_value is
+# already corrected; the other offline columns are derived here)
+RESULT_FIELDS = tuple(
+    c for c in RESULT_COLUMNS if c not in ("query", "p_adjusted", "significant", "intersections")
 )
 OFFLINE_HINT = (
     "run offline with `regflow enrich offline --gmt ...`, or rerun against answers already in "

@@ -143,18 +143,11 @@ def load_chrombpnet(run: Path):
 def load_seqtrack(run: Path, lengths: dict[str, int], n_tracks: int):
     """The model of a sequence-to-track run directory for a dataset's lengths and tracks."""
     from regflow.interpret.runs import fit_weights, read_run_settings, read_run_weights
-    from regflow.models.seqtrack import build_model
+    from regflow.models.seqtrack import model_from_settings
 
     settings = read_run_settings(run, ("name", "model"))
     try:
-        model = build_model(
-            settings["name"],
-            settings["model"],
-            seq_len=lengths["seq_len"],
-            bin_size=lengths["bin_size"],
-            crop_bins=lengths["crop_bins"],
-            n_tracks=n_tracks,
-        )
+        model = model_from_settings(settings, lengths, n_tracks)
     except (KeyError, ValueError) as err:
         raise RegflowError(f"sequence-to-track run {run / 'config.yaml'}: {err}") from None
     fit_weights(model, read_run_weights(run), run)

@@ -54,6 +54,15 @@ def _check_condition(columns, condition: str, path: Path, sample: str) -> None:
         )
 
 
+def _site_occupancy(paths: dict, condition: str, sample: str) -> pd.DataFrame:
+    """The planted TF sites with their occupancy in ``condition``."""
+    sites = read_table(paths["sites"]).rename(columns={"#chrom": "chrom"})
+    occupancy = read_table(paths["site_occupancy"])
+    _check_condition(occupancy.columns, condition, paths["site_occupancy"], sample)
+    sites["occupancy"] = occupancy[condition].to_numpy()
+    return sites
+
+
 def simulate_sample(
     cfg: dict,
     truth_dir: Path,
@@ -74,17 +83,16 @@ def simulate_sample(
     if assay == "atac":
         regions = _condition_rows(read_table(paths["regions"]), condition, paths["regions"], sample)
         bias = read_table(paths["tn5_bias"])[list("ACGT")].to_numpy()
-        frags = atac_fragments(rng, genome, regions, np.log2(bias / 0.25), acfg, n)
+        sites = _site_occupancy(paths, condition, sample)
+        frags = atac_fragments(rng, genome, regions, np.log2(bias / 0.25), acfg, n, sites)
         kinds = ATAC_KINDS
     elif assay == "mnase":
         nucs = _condition_rows(
             read_table(paths["nucleosomes"]), condition, paths["nucleosomes"], sample
         )
-        sites = read_table(paths["sites"]).rename(columns={"#chrom": "chrom"})
-        occupancy = read_table(paths["site_occupancy"])
-        _check_condition(occupancy.columns, condition, paths["site_occupancy"], sample)
-        sites["occupancy"] = occupancy[condition].to_numpy()
-        frags = mnase_fragments(rng, genome, nucs, sites, acfg, n)
+        frags = mnase_fragments(
+            rng, genome, nucs, _site_occupancy(paths, condition, sample), acfg, n
+        )
         kinds = MNASE_KINDS
     elif assay == "rna":
         tpm = read_table(paths["tpm"], index_col=0)

@@ -104,7 +104,7 @@ def run(dataset_dir: Path, settings: dict, outdir: Path, shuffle_targets: bool =
 
     from regflow.datasets.io import read_table
     from regflow.io import read_json_object, read_npz
-    from regflow.models.seqtrack import build_model
+    from regflow.models.seqtrack import model_from_settings
     from regflow.train.common import Stopwatch, loaders, predict, remove_checkpoints
     from regflow.train.data import ShiftedWindows
     from regflow.train.device import plan_and_announce
@@ -157,14 +157,7 @@ def run(dataset_dir: Path, settings: dict, outdir: Path, shuffle_targets: bool =
     )
     torch.manual_seed(trainer_cfg["seed"])
     try:
-        model = build_model(
-            settings["name"],
-            settings["model"],
-            seq_len=lengths["seq_len"],
-            bin_size=lengths["bin_size"],
-            crop_bins=lengths["crop_bins"],
-            n_tracks=len(track_names),
-        )
+        model = model_from_settings(settings, lengths, len(track_names))
     except ValueError as err:
         raise RegflowError(f"seqtrack model {settings['name']}: {err}") from None
     start_at_means(model, train_targets)

@@ -71,6 +71,22 @@ def build_model(
     return _MODELS[name][1](config)
 
 
+def model_from_settings(
+    settings: dict[str, Any], lengths: dict[str, int], n_tracks: int
+) -> SeqTrackModel:
+    """The model a training run's ``settings`` (``name``, ``model``) describe, sized for a
+    dataset's ``lengths`` (``seq_len``, ``bin_size``, ``crop_bins``); errors as in
+    :func:`build_config` (a missing key raises ``KeyError``)."""
+    return build_model(
+        settings["name"],
+        settings["model"],
+        seq_len=lengths["seq_len"],
+        bin_size=lengths["bin_size"],
+        crop_bins=lengths["crop_bins"],
+        n_tracks=n_tracks,
+    )
+
+
 __all__ = [
     "MODEL_NAMES",
     "AttnPoolCNN",
@@ -86,5 +102,6 @@ __all__ = [
     "SwinConfig",
     "build_config",
     "build_model",
+    "model_from_settings",
     "output_bins",
 ]
