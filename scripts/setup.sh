@@ -8,6 +8,10 @@ VENV=.venv
 # Command-line tools the rules call, from Debian's packages (apt-get install <package>).
 DEBIAN_TOOLS=(bowtie2:bowtie2 samtools:samtools fastp:fastp tabix:tabix bgzip:tabix
     featureCounts:subread salmon:salmon)
+# A single-node SLURM cluster for tests/slurm (a real `snakemake --profile slurm` run). Installed
+# with the tools above when root; otherwise only noted, and those tests skip.
+DEBIAN_SLURM_TOOLS=(slurmctld:slurmctld slurmd:slurmd sbatch:slurm-client squeue:slurm-client
+    scontrol:slurm-client munged:munge)
 die() {
     echo "setup.sh: error: $*" >&2
     exit 1
@@ -65,6 +69,20 @@ missing=()
 for entry in "${DEBIAN_TOOLS[@]}"; do
     command -v "${entry%%:*}" >/dev/null 2>&1 || missing+=("${entry#*:}")
 done
+missing_slurm=()
+for entry in "${DEBIAN_SLURM_TOOLS[@]}"; do
+    # the daemons live in /usr/sbin, which a user's PATH may lack
+    PATH="$PATH:/usr/sbin:/sbin" command -v "${entry%%:*}" >/dev/null 2>&1 ||
+        missing_slurm+=("${entry#*:}")
+done
+if ((${#missing_slurm[@]})); then
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        missing+=("${missing_slurm[@]}")
+    else
+        slurm_packages=$(printf '%s\n' "${missing_slurm[@]}" | sort -u | tr '\n' ' ')
+        echo "setup.sh: note: no SLURM for tests/slurm (they skip); as root: apt-get install $slurm_packages" >&2
+    fi
+fi
 if ((${#missing[@]})); then
     packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
     if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
