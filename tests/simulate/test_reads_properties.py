@@ -12,7 +12,7 @@ from regflow.simulate.readnames import parse_name
 from regflow.simulate.rna import effective_lengths
 from regflow.simulate.truth_io import read_table, truth_paths
 
-from .conftest import read_fastq
+from .conftest import SAMPLES, SimRun, read_fastq, run_simulation, small_config
 
 
 def origins(path) -> pd.DataFrame:
@@ -133,13 +133,13 @@ def test_atac_signal_falls_in_accessible_regions(simulated):
     assert inside / len(sig) > 0.95
 
 
-def test_atac_insertions_footprint_the_bound_tf_sites(simulated):
-    """Around sites bound in cellA, Tn5 insertions are denser in the 30 bp beside the site
-    than inside it, and denser there than beside weakly bound sites (the TF footprint)."""
-    paths = truth_paths(simulated.outdir)
+def _footprint_contrast(run: SimRun) -> tuple[float, float, float]:
+    """Insertions per bp of cellA's ATAC sample inside sites bound > 0.6, in the 30 bp beside
+    them, and beside weakly bound (< 0.1) sites."""
+    paths = truth_paths(run.outdir)
     sites = read_table(paths["sites"]).rename(columns={"#chrom": "chrom"})
     sites["occupancy"] = read_table(paths["site_occupancy"])["cellA"].to_numpy()
-    o = origins(simulated.fastq("atac_cellA_r1"))
+    o = origins(run.fastq("atac_cellA_r1"))
     o = o[(o["kind"] == "signal") & (o["copy"] == 0)]
     cuts = {
         chrom: np.sort(np.concatenate([g["start"].to_numpy() + 4, g["end"].to_numpy() - 5]))
@@ -164,8 +164,21 @@ def test_atac_insertions_footprint_the_bound_tf_sites(simulated):
     bound = sites[sites["occupancy"] > 0.6]
     weak = sites[sites["occupancy"] < 0.1]
     assert len(bound) > 30 and len(weak) > 30
-    assert flanks(bound) > 1.3 * density(bound, 0, 0)
-    assert flanks(bound) > flanks(weak)
+    return density(bound, 0, 0), flanks(bound), flanks(weak)
+
+
+def test_atac_insertions_footprint_the_bound_tf_sites(simulated, tmp_path):
+    """With footprints on, Tn5 insertions around sites bound in cellA are denser in the 30 bp
+    beside the site than inside it, and denser there than beside weakly bound sites; with
+    them off (the default) the site and its flanks look alike."""
+    cfg = small_config(simulated.cfg["seed"], {"atac": {"footprint_share": 0.3}})
+    run = run_simulation(cfg, tmp_path, {"atac_cellA_r1": SAMPLES["atac_cellA_r1"]})
+    core, beside, beside_weak = _footprint_contrast(run)
+    assert beside > 1.3 * core
+    assert beside > beside_weak
+    assert simulated.cfg["atac"]["footprint_share"] == 0
+    core_off, beside_off, _ = _footprint_contrast(simulated)  # Tn5's own sequence preference
+    assert beside / core > 1.15 * beside_off / core_off
 
 
 def test_mnase_coverage_is_depleted_at_active_tss(simulated):

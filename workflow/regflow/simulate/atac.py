@@ -120,8 +120,8 @@ def atac_fragments(
     of fragments has an insertion inside an accessible region, chosen in proportion to
     accessibility x width, then placed by the TF footprints of ``sites`` (region_id, start,
     end, occupancy; :func:`tf_footprints` with ``cfg['footprint_share']`` and
-    ``cfg['footprint_flank']``); a share ``chrM_fraction`` comes from chrM; the rest is
-    background. Lengths follow the nucleosome ladder in ``cfg['fragment_lengths']``;
+    ``cfg['footprint_flank']``; none, protection included, at share 0); a share
+    ``chrM_fraction`` comes from chrM; the rest is background. Lengths follow the nucleosome ladder in ``cfg['fragment_lengths']``;
     nucleosome-free lengths are enriched among signal fragments.
     """
     n_mito = int(round(cfg["chrM_fraction"] * n))
@@ -133,7 +133,7 @@ def atac_fragments(
     weight = regions["accessibility"].to_numpy() * width
     pick = rng.choice(len(regions), size=n_signal, p=weight / weight.sum())
     cut = regions["acc_start"].to_numpy()[pick] + (rng.random(n_signal) * width[pick]).astype(int)
-    if sites is not None:
+    if sites is not None and cfg["footprint_share"] > 0:  # 0: the reads of earlier versions
         row_of = pd.Series(np.arange(len(regions)), index=regions["region_id"].to_numpy())
         mine = sites[sites["region_id"].isin(row_of.index)]
         located = pd.DataFrame(
