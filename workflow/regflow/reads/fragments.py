@@ -91,7 +91,12 @@ def add_parser(subparsers) -> None:
 
 
 def _main(args) -> None:
-    frags = bam_fragments(args.bam, args.threads)
+    if not Path(args.bam).is_file():
+        raise RegflowError(f"sample '{args.sample}': {args.bam}: BAM not found")
+    try:
+        frags = bam_fragments(args.bam, args.threads)
+    except (OSError, ValueError) as err:
+        raise RegflowError(f"sample '{args.sample}': {args.bam}: cannot read BAM: {err}") from None
     frags = shift_fragments(frags, args.shift_plus, args.shift_minus, args.min_length)
     if frags.empty:
         raise RegflowError(f"sample '{args.sample}': {args.bam}: no properly paired fragments")

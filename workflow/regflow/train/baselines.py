@@ -95,10 +95,12 @@ def run_get_forest(dataset_dir: Path, seed: int, outdir: Path) -> dict:
     from regflow.baselines.forest import fit_predict_forest
     from regflow.datasets.io import read_table
     from regflow.io import read_npz
-    from regflow.train.get import METRIC_SCALE, tss_metrics, tss_table
+    from regflow.train.get import METRIC_SCALE, check_shapes, tss_metrics, tss_table
 
     keys = ("features", "labels", "is_tss", "peak_ids", "chroms", "conditions")
-    data = read_npz(Path(dataset_dir) / "dataset.npz", keys, "GET dataset")
+    npz = Path(dataset_dir) / "dataset.npz"
+    data = read_npz(npz, keys, "GET dataset")
+    check_shapes(data, npz)
     splits = read_table(Path(dataset_dir) / "splits.tsv", "GET splits", index_col=None)
     conditions = [str(c) for c in data["conditions"]]
     chroms = data["chroms"].astype(str)

@@ -61,6 +61,31 @@ def average_over_windows(
         return total / count[..., None]
 
 
+def check_shapes(data: dict[str, np.ndarray], npz: Path) -> None:
+    """Stop with a named error unless the GET arrays agree: features (C, P, F), labels
+    (C, P, 2), is_tss (P, 2), peak_ids and chroms (P,), conditions (C,)."""
+    features = data["features"]
+    if features.ndim != 3:
+        raise RegflowError(
+            f"GET dataset {npz}: features must be (conditions, peaks, features), "
+            f"got shape {features.shape}"
+        )
+    n_conditions, n_peaks = features.shape[:2]
+    expected = {
+        "labels": (n_conditions, n_peaks, 2),
+        "is_tss": (n_peaks, 2),
+        "peak_ids": (n_peaks,),
+        "chroms": (n_peaks,),
+        "conditions": (n_conditions,),
+    }
+    for key, shape in expected.items():
+        if key in data and data[key].shape != shape:
+            raise RegflowError(
+                f"GET dataset {npz}: {key} has shape {data[key].shape}, expected {shape} "
+                f"for features of shape {features.shape}"
+            )
+
+
 def tss_table(
     predicted: np.ndarray,
     labels: np.ndarray,
@@ -134,6 +159,7 @@ def run(dataset_dir: Path, settings: dict, outdir: Path) -> dict:
     npz = Path(dataset_dir) / "dataset.npz"
     keys = ("features", "labels", "is_tss", "peak_ids", "chroms", "conditions", "windows")
     data = read_npz(npz, keys, "GET dataset")
+    check_shapes(data, npz)
     splits = read_table(Path(dataset_dir) / "splits.tsv", "GET splits", index_col=None)
     conditions = [str(c) for c in data["conditions"]]
     chroms = data["chroms"].astype(str)
