@@ -196,6 +196,8 @@ printf '%-10s %10.3f %12s\n' deeptools "$DT_T" "$DT_RSS"
 printf '%-10s %10.3f %12s\n' regflow "$RF_T" "$RF_RSS"
 "$PYTHON" -c 'import sys; print(f"regflow is {float(sys.argv[1]) / float(sys.argv[2]):.1f}x faster")' \
     "$DT_T" "$RF_T"
+printf '{"deeptools_s": %s, "regflow_s": %s, "deeptools_rss_mb": "%s", "regflow_rss_mb": "%s"}\n' \
+    "$DT_T" "$RF_T" "$DT_RSS" "$RF_RSS" >"$OUTDIR/summary.json"
 echo
 compare "$DT_BW" "$RF_BW" "agreement (plain --extendReads)"
 

@@ -204,7 +204,8 @@ def run_speed(args) -> None:
     from regflow.motifs.scan import scan_sequences
 
     regions, codes, bounds, motifs, background, matrices, _ = _demo_inputs(args)
-    work = Path(tempfile.mkdtemp(prefix="motif-scanners-"))
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="motif-scanners-"))
+    work.mkdir(parents=True, exist_ok=True)
     bp, n_motifs = codes.size, len(motifs)
     print(f"{len(regions)} regions, {bp:,} bp, {n_motifs} motifs, both strands", file=sys.stderr)
 
@@ -279,10 +280,13 @@ def run_speed(args) -> None:
             f"| {name} | {med:.2f} | {bp * n_motifs / med / 1e6:.0f} | "
             f"{'' if first is None else f'{first:.1f}'} | {own} |"
         )
+    (work / "summary.json").write_text(
+        json.dumps({name: statistics.median(t) for name, _, t, _ in rows}, indent=2) + "\n"
+    )
     print(f"\nagreement with regflow at regflow's score thresholds (p < {args.pvalue:g})")
     for tool, agreement in agreements.items():
         print(f"  {tool}: {json.dumps(agreement)}")
-    print(f"(inputs kept in {work})")
+    print(f"(inputs and summary.json, the median seconds per scanner, kept in {work})")
 
 
 def _dinucleotide_shuffle(sequence: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -442,6 +446,7 @@ def main() -> None:
     speed.add_argument("--threads", type=int, default=2)
     speed.add_argument("--venv", type=Path, default=Path("/tmp/regflow-venv-scanners"))
     speed.add_argument("--cold-jit", action="store_true", help="clear numba's cache first")
+    speed.add_argument("--workdir", type=Path, help="inputs and summary.json (default: a temp dir)")
     accuracy = sub.choices["accuracy"]
     accuracy.add_argument("--sites", type=Path, default=results / "simulate/truth/motif_sites.bed")
     accuracy.add_argument("--shuffles", type=int, default=3)
