@@ -193,6 +193,11 @@ def _split_metric(metrics: dict, path: Path, *keys: str) -> float:
     return float(value)
 
 
+def _metric_row(measure: str, path: Path, keys: tuple[str, ...], goal: str = "") -> dict:
+    """A models row holding the value at ``keys`` of the metrics JSON ``path``."""
+    return row("models", measure, _split_metric(read_json_object(path), path, *keys), goal, path)
+
+
 def model_scores(
     vit: dict[str, Path],
     get: Path | None,
@@ -201,29 +206,13 @@ def model_scores(
 ) -> list[dict]:
     """The trained models' held-out scores (ViT test R^2, GET held-out-condition Pearson,
     ChromBPNet's Tn5 footprint in the corrected model, sequence models' test Pearson)."""
-    rows = []
-    for name, path in vit.items():
-        m = read_json_object(path)
-        rows.append(
-            row(
-                "models",
-                f"ViT {name}: test R^2",
-                _split_metric(m, path, "splits", "test", "r2"),
-                "",
-                path,
-            )
-        )
+    rows = [
+        _metric_row(f"ViT {name}: test R^2", path, ("splits", "test", "r2"))
+        for name, path in vit.items()
+    ]
     if get is not None:
-        m = read_json_object(get)
-        rows.append(
-            row(
-                "models",
-                "GET: held-out condition Pearson",
-                _split_metric(m, get, "splits", "test_condition", "pearson"),
-                ">= 0.8",
-                get,
-            )
-        )
+        keys = ("splits", "test_condition", "pearson")
+        rows.append(_metric_row("GET: held-out condition Pearson", get, keys, ">= 0.8"))
     if chrombpnet is not None:
         m = read_json_object(chrombpnet)
         bias = _split_metric(m, chrombpnet, "tn5_footprint", "bias", "footprint_score")
@@ -231,26 +220,13 @@ def model_scores(
         rows.append(
             row("models", "ChromBPNet: Tn5 footprint score, bias model", bias, "", chrombpnet)
         )
-        rows.append(
-            row(
-                "models",
-                "ChromBPNet: Tn5 footprint score, corrected / bias",
-                corrected / bias if bias else np.nan,
-                "< 0.5",
-                chrombpnet,
-            )
-        )
-    for name, path in seqtrack.items():
-        m = read_json_object(path)
-        rows.append(
-            row(
-                "models",
-                f"{name}: test Pearson (all tracks)",
-                _split_metric(m, path, "splits", "test", "all"),
-                "",
-                path,
-            )
-        )
+        ratio = corrected / bias if bias else np.nan
+        measure = "ChromBPNet: Tn5 footprint score, corrected / bias"
+        rows.append(row("models", measure, ratio, "< 0.5", chrombpnet))
+    rows += [
+        _metric_row(f"{name}: test Pearson (all tracks)", path, ("splits", "test", "all"))
+        for name, path in seqtrack.items()
+    ]
     return rows
 
 
