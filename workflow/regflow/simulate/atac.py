@@ -121,8 +121,9 @@ def atac_fragments(
     accessibility x width, then placed by the TF footprints of ``sites`` (region_id, start,
     end, occupancy; :func:`tf_footprints` with ``cfg['footprint_share']`` and
     ``cfg['footprint_flank']``; none, protection included, at share 0); a share
-    ``chrM_fraction`` comes from chrM; the rest is background. Lengths follow the nucleosome ladder in ``cfg['fragment_lengths']``;
-    nucleosome-free lengths are enriched among signal fragments.
+    ``chrM_fraction`` comes from chrM; the rest is background. Lengths follow the nucleosome
+    ladder in ``cfg['fragment_lengths']``; nucleosome-free lengths are enriched among signal
+    fragments.
     """
     n_mito = int(round(cfg["chrM_fraction"] * n))
     n_signal = int(round(cfg["frip"] * n))
