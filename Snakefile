@@ -10,6 +10,9 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/download.smk"
 include: "workflow/rules/simulate.smk"
@@ -24,6 +27,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/interpret.smk"
 include: "workflow/rules/enrich.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/figures.smk"
 
 
 localrules:
@@ -34,7 +38,8 @@ rule all:
     """Everything the workflow makes so far: per sample, the filtered BAM, fragments, CPM
     bigWigs (also per size class and merged per condition) and QC, gathered in one table;
     ATAC-seq peaks, the consensus set and its logCPM matrix; RNA-seq gene TPM tables; MNase
-    images; motif matrices; the trained models and their baselines with metrics."""
+    images; motif matrices; the trained models and their baselines with metrics; the seed
+    papers' figures and the run's provenance."""
     input:
         reads_targets(),
         peaks_targets(),
@@ -45,3 +50,4 @@ rule all:
         interpret_outputs(),
         enrich_outputs(),
         truth_recovery_outputs(),
+        figures_outputs(),

@@ -71,6 +71,18 @@ EXPECTED_JOBS = {
     "enrich_offline": 1,
     "enrich_recovery": 1,
     "truth_recovery": 1,
+    "figure_vit_r2": 1,
+    "figure_vit_scatter": 1,
+    "figure_vit_attention": 1,
+    "figure_seqtrack_table": 1,
+    "figure_get_heatmap": 1,
+    "figure_get_enrichment": 1,
+    "figure_get_vs_forest": 1,
+    "figure_chrombpnet_locus": 1,
+    "figure_chrombpnet_motifs": 1,
+    "figure_qc": 1,
+    "figure_truth_recovery": 1,
+    "provenance": 1,
     "all": 1,
 }
 # Per-sample rules of a single-end RNA-seq sample: adding one adds one job to each.

@@ -657,3 +657,45 @@ def test_truth_recovery_table_scores_every_stage(run):
     assert summary["goals"] == len(with_goal)
     assert summary["goals_met"] == int((with_goal["met"] == "True").sum())
     assert set(summary["unmet"]) == set(with_goal.loc[with_goal["met"] == "False", "measure"])
+
+
+def test_figures_and_the_report_hold_every_result(run):
+    """Every figure of the configured models exists with its table, the provenance records the
+    config and tool versions, and `snakemake --report` builds one HTML file holding them."""
+    figures = run / "results/figures"
+    names = sorted(p.stem for p in figures.glob("*.png"))
+    assert {
+        "vit_r2_by_variant",
+        "vit_predicted_vs_true",
+        "vit_attention",
+        "seqtrack_pearson",
+        "get_gene_x_motif",
+        "get_vs_forest",
+        "chrombpnet_locus",
+        "chrombpnet_motifs",
+        "qc_panels",
+        "truth_recovery",
+    } <= set(names)
+    for name in names:
+        assert (figures / f"{name}.pdf").stat().st_size > 0
+        assert len(pd.read_csv(figures / f"{name}.tsv", sep="\t")) > 0, name
+    versions = pd.read_csv(run / "results/provenance/versions.tsv", sep="\t")
+    assert {"snakemake", "bowtie2", "samtools"} <= set(versions["name"])
+    resolved = yaml.safe_load((run / "results/provenance/config.yaml").read_text())
+    assert (
+        resolved["simulate"]["seed"]
+        == yaml.safe_load((run / "small.yaml").read_text())["simulate"]["seed"]
+    )
+    report = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE)]
+        + ["--report", "report.html", "--configfile", "small.yaml"],
+        cwd=run,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert report.returncode == 0, report.stderr[-3000:]
+    html = (run / "report.html").read_text(errors="replace")
+    for name in names:
+        assert f"{name}.png" in html, name
+    assert "versions.tsv" in html and "qc_table.tsv" in html

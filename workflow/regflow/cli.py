@@ -33,6 +33,7 @@ STAGES = (
     "regflow.interpret.cli",
     "regflow.enrich.cli",
     "regflow.evaluate.cli",
+    "regflow.figures.cli",
 )
 
 

@@ -861,3 +861,79 @@ def truth_recovery_outputs():
     if not simulated_truth():
         return []
     return ["results/truth_recovery.tsv", "results/truth_recovery.json"]
+
+
+# Figures, provenance and the report (figures.smk).
+from snakemake import __version__ as SNAKEMAKE_VERSION
+
+FIGURES = config["figures"]
+FIGURE_FILES = ["png", "pdf", "tsv"]
+
+
+def named_args(option, pairs):
+    """``--option NAME=PATH ...`` for (name, path) pairs, shell-quoted."""
+    return f"--{option} {quoted(f'{name}={path}' for name, path in pairs)}"
+
+
+def vit_gene_arg():
+    """``--gene`` for Figure 3 when one is configured (else the first mapped gene is shown)."""
+    gene = FIGURES["vit_gene"]
+    return f"--gene {shlex.quote(gene)}" if gene else ""
+
+
+def vit_run_files(file):
+    """(variant, path) of one file of every ViT variant's run."""
+    return [(v, f"results/train/vit/{v}/{file}") for v in VIT_VARIANTS]
+
+
+def qc_figure_files():
+    """(sample, path) of the fragment-length histograms (paired-end) and TSS profiles (ATAC)."""
+    hists = [(s, f"results/qc/{s}/fragment_lengths.tsv") for s in samples_of("atac", "mnase")]
+    tss = [(s, f"results/qc/{s}/tss_profile.tsv") for s in samples_of("atac")]
+    return hists, tss
+
+
+def qc_figure_args():
+    hists, tss = qc_figure_files()
+    return " ".join(
+        named_args(key, pairs) for key, pairs in (("hist", hists), ("tss", tss)) if pairs
+    )
+
+
+def chrombpnet_locus_contributions():
+    """(head, path) of the bias-corrected model's contribution scores."""
+    heads = config["interpret"]["contributions"]["heads"]
+    return [(h, f"results/interpret/chrombpnet/corrected/{h}.npz") for h in heads]
+
+
+def modisco_pattern_files():
+    """(run, patterns.tsv) of every TF-MoDISco run, bias-corrected model first."""
+    runs = expand(
+        "{cmodel}_{head}",
+        cmodel=CHROMBPNET_MODELS,
+        head=config["interpret"]["modisco"]["heads"],
+    )
+    return [(run, f"results/interpret/modisco/{run}/patterns.tsv") for run in runs]
+
+
+def figure_names():
+    """The figures the configuration's outputs allow (the conditions of the *_outputs helpers)."""
+    names = ["qc_panels"]
+    if vit_enabled():
+        names += ["vit_r2_by_variant", "vit_predicted_vs_true", "vit_attention"]
+    if seqtrack_enabled():
+        names.append("seqtrack_pearson")
+    if get_enabled():
+        names += ["get_gene_x_motif", "get_vs_forest"]
+        names += ["get_enrichment"] if enrich_gmt_files() else []
+    if chrombpnet_enabled():
+        names += ["chrombpnet_locus", "chrombpnet_motifs"]
+    if simulated_truth():
+        names.append("truth_recovery")
+    return names
+
+
+def figures_outputs():
+    """Every figure (PNG, PDF, TSV) and the provenance files."""
+    figures = expand("results/figures/{name}.{ext}", name=figure_names(), ext=FIGURE_FILES)
+    return figures + ["results/provenance/config.yaml", "results/provenance/versions.tsv"]

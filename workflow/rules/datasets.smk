@@ -27,13 +27,13 @@ rule dataset_vit:
         outdir=lambda wildcards, output: os.path.dirname(output.npz),
     shell:
         "python -m regflow datasets vit"
-        " --images {input}"
+        " --images {input:q}"
         " --train-conditions {params.train}"
         " --test-conditions {params.test}"
         " --val-fraction {params.val_fraction}"
         " --seed {params.seed}"
-        " --outdir {params.outdir}"
-        " > {log} 2>&1"
+        " --outdir {params.outdir:q}"
+        " > {log:q} 2>&1"
 
 
 rule dataset_get:
@@ -70,11 +70,11 @@ rule dataset_get:
         outdir=lambda wildcards, output: os.path.dirname(output.npz),
     shell:
         "python -m regflow datasets get"
-        " --peaks {input.peaks}"
-        " --clusters {input.clusters}"
-        " --logcpm {input.logcpm}"
-        " --gtf {input.gtf}"
-        " --tpm {input.tpm}"
+        " --peaks {input.peaks:q}"
+        " --clusters {input.clusters:q}"
+        " --logcpm {input.logcpm:q}"
+        " --gtf {input.gtf:q}"
+        " --tpm {input.tpm:q}"
         " --window {params.window}"
         " --stride {params.stride}"
         " --tss-distance {params.tss_distance}"
@@ -84,8 +84,8 @@ rule dataset_get:
         " --heldout-conditions {params.heldout}"
         " --val-chromosomes {params.val}"
         " --test-chromosomes {params.test}"
-        " --outdir {params.outdir}"
-        " > {log} 2>&1"
+        " --outdir {params.outdir:q}"
+        " > {log:q} 2>&1"
 
 
 rule chrombpnet_cutsites:
@@ -105,13 +105,13 @@ rule chrombpnet_cutsites:
         runtime=60,
     shell:
         "python -m regflow bigwig"
-        " --fragments {input.data}"
-        " --chrom-sizes {input.chrom_sizes}"
+        " --fragments {input.data:q}"
+        " --chrom-sizes {input.chrom_sizes:q}"
         " --mode cutsites"
         " --bin-size 1"
         " --normalise none"
-        " --output {output}"
-        " > {log} 2>&1"
+        " --output {output:q}"
+        " > {log:q} 2>&1"
 
 
 rule dataset_chrombpnet:
@@ -142,14 +142,14 @@ rule dataset_chrombpnet:
         outdir=lambda wildcards, output: os.path.dirname(output.npz),
     shell:
         "python -m regflow datasets chrombpnet"
-        " --genome {input.genome}"
-        " --chrom-sizes {input.chrom_sizes}"
-        " --cutsites {input.cutsites}"
-        " --peaks {input.peaks}"
+        " --genome {input.genome:q}"
+        " --chrom-sizes {input.chrom_sizes:q}"
+        " --cutsites {input.cutsites:q}"
+        " --peaks {input.peaks:q}"
         " {params.blacklist}"
         " --settings {params.settings}"
-        " --outdir {params.outdir}"
-        " > {log} 2>&1"
+        " --outdir {params.outdir:q}"
+        " > {log:q} 2>&1"
 
 
 rule dataset_seqtrack:
@@ -177,9 +177,9 @@ rule dataset_seqtrack:
         outdir=lambda wildcards, output: os.path.dirname(output.npz),
     shell:
         "python -m regflow datasets seqtrack"
-        " --genome {input.genome}"
-        " --chrom-sizes {input.chrom_sizes}"
+        " --genome {input.genome:q}"
+        " --chrom-sizes {input.chrom_sizes:q}"
         " {params.tracks}"
         " --settings {params.settings}"
-        " --outdir {params.outdir}"
-        " > {log} 2>&1"
+        " --outdir {params.outdir:q}"
+        " > {log:q} 2>&1"

@@ -41,7 +41,7 @@ rule download_fastq:
         " --format gzip"
         " {params.md5}"
         " {params.options}"
-        " > {log} 2>&1"
+        " > {log:q} 2>&1"
 
 
 rule download_reference:
@@ -72,4 +72,4 @@ rule download_reference:
         " --label {params.label:q}"
         " --format {params.format}"
         " {params.options}"
-        " > {log} 2>&1"
+        " > {log:q} 2>&1"

@@ -23,13 +23,13 @@ rule enrich_offline:
         correction=config["enrich"]["correction"],
     shell:
         "python -m regflow enrich offline"
-        " --matrix {input.matrix}"
+        " --matrix {input.matrix:q}"
         " --gmt {input.gmt:q}"
         " {params.options}"
         " --correction {params.correction}"
-        " --table {output.table}"
-        " --plot {output.plot}"
-        " > {log} 2>&1"
+        " --table {output.table:q}"
+        " --plot {output.plot:q}"
+        " > {log:q} 2>&1"
 
 
 rule enrich_recovery:
@@ -49,10 +49,10 @@ rule enrich_recovery:
         runtime=10,
     shell:
         "python -m regflow enrich recovery"
-        " --table {input.table}"
-        " --planted {input.planted}"
-        " --output {output}"
-        " > {log} 2>&1"
+        " --table {input.table:q}"
+        " --planted {input.planted:q}"
+        " --output {output:q}"
+        " > {log:q} 2>&1"
 
 
 rule enrich_gprofiler:
@@ -75,9 +75,9 @@ rule enrich_gprofiler:
         online=gprofiler_options(),
     shell:
         "python -m regflow enrich gprofiler"
-        " --matrix {input.matrix}"
+        " --matrix {input.matrix:q}"
         " {params.options}"
         " {params.online}"
-        " --table {output.table}"
-        " --plot {output.plot}"
-        " > {log} 2>&1"
+        " --table {output.table:q}"
+        " --plot {output.plot:q}"
+        " > {log:q} 2>&1"

@@ -22,9 +22,9 @@ rule truth_recovery:
         truth=f"{SIM_DIR}/truth",
     shell:
         "python -m regflow evaluate truth-recovery"
-        " --truth {params.truth}"
+        " --truth {params.truth:q}"
         " --samples {input.samples:q}"
         "{params.options}"
-        " --output {output.table}"
-        " --summary {output.summary}"
-        " > {log} 2>&1"
+        " --output {output.table:q}"
+        " --summary {output.summary:q}"
+        " > {log:q} 2>&1"

@@ -41,15 +41,15 @@ rule featurecounts:
         pairs=lambda wildcards: "-p --countReadPairs" if is_paired(wildcards.sample) else "",
     shell:
         "featureCounts"
-        " -a {input.gtf}"
-        " -o {output.counts}"
+        " -a {input.gtf:q}"
+        " -o {output.counts:q}"
         " -t exon"
         " -g gene_id"
         " -s {params.strand}"
         " {params.pairs}"
         " -T {threads}"
-        " {input.bam}"
-        " > {log} 2>&1"
+        " {input.bam:q}"
+        " > {log:q} 2>&1"
 
 
 rule salmon_transcripts:
@@ -72,12 +72,12 @@ rule salmon_transcripts:
         runtime=30,
     shell:
         "python -m regflow expression transcripts"
-        " --fasta {input.fasta}"
-        " --gtf {input.gtf}"
-        " --output-gentrome {output.gentrome}"
-        " --output-decoys {output.decoys}"
-        " --output-tx2gene {output.tx2gene}"
-        " > {log} 2>&1"
+        " --fasta {input.fasta:q}"
+        " --gtf {input.gtf:q}"
+        " --output-gentrome {output.gentrome:q}"
+        " --output-decoys {output.decoys:q}"
+        " --output-tx2gene {output.tx2gene:q}"
+        " > {log:q} 2>&1"
 
 
 rule salmon_index:
@@ -99,13 +99,13 @@ rule salmon_index:
         runtime=120,
     shell:
         "salmon index"
-        " -t {input.gentrome}"
-        " -d {input.decoys}"
-        " -i {output}"
+        " -t {input.gentrome:q}"
+        " -d {input.decoys:q}"
+        " -i {output:q}"
         " -k 23"
         " --keepDuplicates"
         " -p {threads}"
-        " > {log} 2>&1"
+        " > {log:q} 2>&1"
 
 
 rule salmon_quant:
@@ -135,20 +135,20 @@ rule salmon_quant:
         # single-end libraries need the mean fragment length salmon cannot estimate
         reads=lambda wildcards, input: (
             f"-l I{SALMON_LIBTYPE[config['expression']['strandedness']]}"
-            f" -1 {input.r1} -2 {input.r2}"
+            f" -1 {shlex.quote(input.r1)} -2 {shlex.quote(input.r2)}"
             if "r2" in input.keys()
             else f"-l {SALMON_LIBTYPE[config['expression']['strandedness']]}"
-            f" -r {input.r1} --fldMean {config['expression']['fragment_length_mean']}"
+            f" -r {shlex.quote(input.r1)} --fldMean {config['expression']['fragment_length_mean']}"
         ),
     shell:
         "salmon quant"
-        " -i {input.index}"
+        " -i {input.index:q}"
         " {params.reads}"
         " --validateMappings"
-        " -g {input.tx2gene}"
+        " -g {input.tx2gene:q}"
         " -p {threads}"
-        " -o {params.outdir}"
-        " > {log} 2>&1"
+        " -o {params.outdir:q}"
+        " > {log:q} 2>&1"
 
 
 rule fragment_length:
@@ -171,11 +171,11 @@ rule fragment_length:
         default=config["expression"]["fragment_length_mean"],
     shell:
         "python -m regflow expression fragment-length"
-        " --sample {wildcards.sample}"
-        " --bam {input.bam}"
+        " --sample {wildcards.sample:q}"
+        " --bam {input.bam:q}"
         " --default {params.default}"
-        " --output-json {output}"
-        " > {log} 2>&1"
+        " --output-json {output:q}"
+        " > {log:q} 2>&1"
 
 
 rule expression_tables:
@@ -209,12 +209,13 @@ rule expression_tables:
         mem_mb=2000,
         runtime=10,
     params:
-        counts=" ".join(f"{s}=results/expression/{s}.featureCounts.txt" for s in samples_of("rna")),
+        counts=quoted(f"{s}=results/expression/{s}.featureCounts.txt" for s in samples_of("rna")),
         tpm_source=lambda wildcards, input: (
             "--salmon" if config["expression"]["tpm_from"] == "salmon" else "--fragment-length"
         )
         + "".join(
-            f" {s}={path}" for s, path in zip(samples_of("rna"), input.tpm_source, strict=True)
+            f" {shlex.quote(f'{s}={path}')}"
+            for s, path in zip(samples_of("rna"), input.tpm_source, strict=True)
         ),
         # the sheet is read for the RNA samples' metadata only: rerun when that changes
         sheet=config["samples"],
@@ -224,6 +225,6 @@ rule expression_tables:
         "python -m regflow expression tables"
         " --counts {params.counts}"
         " {params.tpm_source}"
-        " --samples {params.sheet}"
-        " --outdir {params.outdir}"
-        " > {log} 2>&1"
+        " --samples {params.sheet:q}"
+        " --outdir {params.outdir:q}"
+        " > {log:q} 2>&1"

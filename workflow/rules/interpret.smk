@@ -33,13 +33,13 @@ rule interpret_get_jacobian:
         outdir=lambda wildcards, output: os.path.dirname(output[0]),
     shell:
         "python -m regflow interpret get-jacobian"
-        " --run {params.run}"
-        " --dataset {params.dataset}"
+        " --run {params.run:q}"
+        " --dataset {params.dataset:q}"
         " --batch-size {params.batch_size}"
         " --threads {threads}"
         " {params.truth}"
-        " --outdir {params.outdir}"
-        " > {log} 2>&1"
+        " --outdir {params.outdir:q}"
+        " > {log:q} 2>&1"
 
 
 rule interpret_vit_attention:
@@ -72,14 +72,14 @@ rule interpret_vit_attention:
         outdir=lambda wildcards, output: os.path.dirname(output[0]),
     shell:
         "python -m regflow interpret vit-attention"
-        " --run {params.run}"
-        " --dataset {params.dataset}"
+        " --run {params.run:q}"
+        " --dataset {params.dataset:q}"
         " {params.genes}"
         " --discard-ratio {params.discard_ratio}"
         " --tss-band {params.tss_band}"
         " --threads {threads}"
-        " --outdir {params.outdir}"
-        " > {log} 2>&1"
+        " --outdir {params.outdir:q}"
+        " > {log:q} 2>&1"
 
 
 rule interpret_swin_attention:
@@ -110,12 +110,12 @@ rule interpret_swin_attention:
         outdir=lambda wildcards, output: os.path.dirname(output[0]),
     shell:
         "python -m regflow interpret swin-attention"
-        " --run {params.run}"
-        " --dataset {params.dataset}"
+        " --run {params.run:q}"
+        " --dataset {params.dataset:q}"
         " {params.window}"
         " --threads {threads}"
-        " --outdir {params.outdir}"
-        " > {log} 2>&1"
+        " --outdir {params.outdir:q}"
+        " > {log:q} 2>&1"
 
 
 rule interpret_chrombpnet_contributions:
@@ -152,15 +152,15 @@ rule interpret_chrombpnet_contributions:
         "python -m regflow interpret contributions"
         " --kind chrombpnet"
         " --run {params.runs}"
-        " --model {wildcards.cmodel}"
+        " --model {wildcards.cmodel:q}"
         " --heads {params.heads}"
-        " --dataset {params.dataset}"
-        " --genome {input.genome}"
+        " --dataset {params.dataset:q}"
+        " --genome {input.genome:q}"
         " --regions peaks"
         " {params.options}"
         " --threads {threads}"
-        " --outdir {params.outdir}"
-        " > {log} 2>&1"
+        " --outdir {params.outdir:q}"
+        " > {log:q} 2>&1"
 
 
 rule interpret_seqtrack_contributions:
@@ -195,13 +195,13 @@ rule interpret_seqtrack_contributions:
     shell:
         "python -m regflow interpret contributions"
         " --kind seqtrack"
-        " --run {params.run}"
-        " --dataset {params.dataset}"
-        " --genome {input.genome}"
+        " --run {params.run:q}"
+        " --dataset {params.dataset:q}"
+        " --genome {input.genome:q}"
         " {params.options}"
         " --threads {threads}"
-        " --outdir {params.outdir}"
-        " > {log} 2>&1"
+        " --outdir {params.outdir:q}"
+        " > {log:q} 2>&1"
 
 
 rule interpret_modisco:
@@ -235,13 +235,13 @@ rule interpret_modisco:
         outdir=lambda wildcards, output: os.path.dirname(output[0]),
     shell:
         "python -m regflow interpret modisco"
-        " --contributions {input.contributions}"
-        " --motifs {input.motifs}"
-        " --clusters {input.clusters}"
+        " --contributions {input.contributions:q}"
+        " --motifs {input.motifs:q}"
+        " --clusters {input.clusters:q}"
         " {params.truth}"
         " --max-seqlets {params.max_seqlets}"
         " --window {params.window}"
         " --match-qvalue {params.qvalue}"
         " --threads {threads}"
-        " --outdir {params.outdir}"
-        " > {log} 2>&1"
+        " --outdir {params.outdir:q}"
+        " > {log:q} 2>&1"

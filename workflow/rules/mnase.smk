@@ -22,9 +22,11 @@ rule mnase_images:
         mem_mb=8000,
         runtime=60,
     params:
-        fragments=" ".join(f"{s}=results/fragments/{s}.tsv.gz" for s in samples_of("mnase")),
-        conditions=" ".join(f"{s}={SAMPLES.loc[s, 'condition']}" for s in samples_of("mnase")),
-        targets=lambda wildcards, input: f"--targets {input.targets}" if input.targets else "",
+        fragments=quoted(f"{s}=results/fragments/{s}.tsv.gz" for s in samples_of("mnase")),
+        conditions=quoted(f"{s}={SAMPLES.loc[s, 'condition']}" for s in samples_of("mnase")),
+        targets=lambda wildcards, input: (
+            f"--targets {shlex.quote(input.targets[0])}" if input.targets else ""
+        ),
         preset=config["mnase"]["preset"],
         align="" if config["mnase"]["align_plus1"] else "--no-align",
         sigma=config["mnase"]["sigma"],
@@ -32,14 +34,14 @@ rule mnase_images:
         "python -m regflow mnase images"
         " --fragments {params.fragments}"
         " --condition {params.conditions}"
-        " --gtf {input.gtf}"
-        " --chrom-sizes {input.chrom_sizes}"
+        " --gtf {input.gtf:q}"
+        " --chrom-sizes {input.chrom_sizes:q}"
         " {params.targets}"
         " --preset {params.preset}"
         " {params.align}"
         " --sigma {params.sigma}"
-        " --output {output}"
-        " > {log} 2>&1"
+        " --output {output:q}"
+        " > {log:q} 2>&1"
 
 
 rule mnase_typhoon:
@@ -62,7 +64,7 @@ rule mnase_typhoon:
         n=config["mnase"]["typhoon_genes"],
     shell:
         "python -m regflow mnase typhoon"
-        " --images {input}"
+        " --images {input:q}"
         " --most-variable {params.n}"
-        " --output {output}"
-        " > {log} 2>&1"
+        " --output {output:q}"
+        " > {log:q} 2>&1"

@@ -20,18 +20,18 @@ rule motifs_fetch:
             f"--from-file {shlex.quote(config['motifs']['file'])}"
             if config["motifs"]["file"]
             else (
-                f"--release {config['motifs']['release']}"
-                f" --collection {config['motifs']['collection']}"
-                f" --taxon {config['motifs']['taxon']}"
+                f"--release {shlex.quote(config['motifs']['release'])}"
+                f" --collection {shlex.quote(config['motifs']['collection'])}"
+                f" --taxon {shlex.quote(config['motifs']['taxon'])}"
                 + (
-                    " --ids " + " ".join(config["motifs"]["extra_ids"])
+                    f" --ids {quoted(config['motifs']['extra_ids'])}"
                     if config["motifs"]["extra_ids"]
                     else ""
                 )
             )
         ),
     shell:
-        "python -m regflow motifs fetch" " {params.source}" " --output {output}" " > {log} 2>&1"
+        "python -m regflow motifs fetch" " {params.source}" " --output {output:q}" " > {log:q} 2>&1"
 
 
 rule motif_clusters:
@@ -52,10 +52,10 @@ rule motif_clusters:
         distance=config["motifs"]["cluster_distance"],
     shell:
         "python -m regflow motifs clusters"
-        " --motifs {input}"
+        " --motifs {input:q}"
         " --threshold {params.distance}"
-        " --output {output}"
-        " > {log} 2>&1"
+        " --output {output:q}"
+        " > {log:q} 2>&1"
 
 
 rule motif_scan_peaks:
@@ -82,12 +82,12 @@ rule motif_scan_peaks:
         pvalue=config["motifs"]["pvalue"],
     shell:
         "OPENBLAS_NUM_THREADS={threads} python -m regflow motifs scan"
-        " --genome {input.genome}"
-        " --regions {input.regions}"
-        " --motifs {input.motifs}"
+        " --genome {input.genome:q}"
+        " --regions {input.regions:q}"
+        " --motifs {input.motifs:q}"
         " --pvalue {params.pvalue}"
-        " --output-prefix {params.prefix}"
-        " > {log} 2>&1"
+        " --output-prefix {params.prefix:q}"
+        " > {log:q} 2>&1"
 
 
 rule motif_scan_promoters:
@@ -116,14 +116,14 @@ rule motif_scan_promoters:
         downstream=config["motifs"]["promoter_downstream"],
     shell:
         "OPENBLAS_NUM_THREADS={threads} python -m regflow motifs scan"
-        " --genome {input.genome}"
-        " --promoters {input.gtf}"
+        " --genome {input.genome:q}"
+        " --promoters {input.gtf:q}"
         " --upstream {params.upstream}"
         " --downstream {params.downstream}"
-        " --motifs {input.motifs}"
+        " --motifs {input.motifs:q}"
         " --pvalue {params.pvalue}"
-        " --output-prefix {params.prefix}"
-        " > {log} 2>&1"
+        " --output-prefix {params.prefix:q}"
+        " > {log:q} 2>&1"
 
 
 rule motif_cluster_matrix:
@@ -146,8 +146,8 @@ rule motif_cluster_matrix:
         runtime=10,
     shell:
         "python -m regflow motifs aggregate"
-        " --scores {input.scores}"
-        " --clusters {input.clusters}"
-        " --output {output.npz}"
-        " --output-tsv {output.tsv}"
-        " > {log} 2>&1"
+        " --scores {input.scores:q}"
+        " --clusters {input.clusters:q}"
+        " --output {output.npz:q}"
+        " --output-tsv {output.tsv:q}"
+        " > {log:q} 2>&1"

@@ -20,10 +20,10 @@ rule peak_cutsites:
         runtime=30,
     shell:
         "python -m regflow peaks cutsites"
-        " --sample {wildcards.sample}"
-        " --fragments {input}"
-        " --output {output}"
-        " > {log} 2>&1"
+        " --sample {wildcards.sample:q}"
+        " --fragments {input:q}"
+        " --output {output:q}"
+        " > {log:q} 2>&1"
 
 
 rule macs3_callpeak:
@@ -58,15 +58,15 @@ rule macs3_callpeak:
     shell:
         "gsize={params.gsize}; "
         'if [ "$gsize" = 0 ]; then'
-        " gsize=$(awk -v mito='{params.mito}'"
+        " gsize=$(awk -v mito={params.mito:q}"
         ' \'BEGIN {{ n = split(mito, m, " "); for (i = 1; i <= n; i++) skip[m[i]] = 1 }}'
-        " !($1 in skip) {{ s += $2 }} END {{ print s }}' {input.chrom_sizes}); fi; "
+        " !($1 in skip) {{ s += $2 }} END {{ print s }}' {input.chrom_sizes:q}); fi; "
         "macs3 callpeak"
-        " -t {input.cutsites}"
+        " -t {input.cutsites:q}"
         " -f BED"
         " -g $gsize"
-        " -n {wildcards.sample}"
-        " --outdir {params.outdir}"
+        " -n {wildcards.sample:q}"
+        " --outdir {params.outdir:q}"
         " --nomodel"
         " --shift {params.shift}"
         " --extsize {params.extsize}"
@@ -74,7 +74,7 @@ rule macs3_callpeak:
         " --call-summits"
         " -q {params.qvalue}"
         " {params.extra}"
-        " > {log} 2>&1"
+        " > {log:q} 2>&1"
 
 
 rule peak_filter:
@@ -101,13 +101,13 @@ rule peak_filter:
         ),
     shell:
         "python -m regflow peaks filter"
-        " --sample {wildcards.sample}"
-        " --narrowpeak {input.peaks}"
-        " --chrom-sizes {input.chrom_sizes}"
+        " --sample {wildcards.sample:q}"
+        " --narrowpeak {input.peaks:q}"
+        " --chrom-sizes {input.chrom_sizes:q}"
         " {params.blacklist}"
-        " --output {output.peaks}"
-        " --output-json {output.stats}"
-        " > {log} 2>&1"
+        " --output {output.peaks:q}"
+        " --output-json {output.stats:q}"
+        " > {log:q} 2>&1"
 
 
 rule consensus_peaks:
@@ -126,19 +126,19 @@ rule consensus_peaks:
         mem_mb=4000,
         runtime=30,
     params:
-        peaks=" ".join(f"{s}=results/peaks/{s}.narrowPeak" for s in samples_of("atac")),
-        conditions=" ".join(f"{s}={SAMPLES.loc[s, 'condition']}" for s in samples_of("atac")),
+        peaks=quoted(f"{s}=results/peaks/{s}.narrowPeak" for s in samples_of("atac")),
+        conditions=quoted(f"{s}={SAMPLES.loc[s, 'condition']}" for s in samples_of("atac")),
         width=config["peaks"]["width"],
         min_replicates=config["peaks"]["min_replicates"],
     shell:
         "python -m regflow peaks consensus"
         " --narrowpeak {params.peaks}"
         " --condition {params.conditions}"
-        " --chrom-sizes {input.chrom_sizes}"
+        " --chrom-sizes {input.chrom_sizes:q}"
         " --width {params.width}"
         " --min-replicates {params.min_replicates}"
-        " --output {output}"
-        " > {log} 2>&1"
+        " --output {output:q}"
+        " > {log:q} 2>&1"
 
 
 rule peak_counts:
@@ -163,7 +163,7 @@ rule peak_counts:
         mem_mb=8000,
         runtime=60,
     params:
-        fragments=" ".join(f"{s}=results/fragments/{s}.tsv.gz" for s in samples_of("atac")),
+        fragments=quoted(f"{s}=results/fragments/{s}.tsv.gz" for s in samples_of("atac")),
         # the sheet is read for the ATAC samples' metadata only: rerun when that changes,
         # not when another assay's samples are added
         sheet=config["samples"],
@@ -171,12 +171,12 @@ rule peak_counts:
         frip_dir=lambda wildcards, output: Path(output.frip[0]).parent,
     shell:
         "python -m regflow peaks counts"
-        " --consensus {input.consensus}"
+        " --consensus {input.consensus:q}"
         " --fragments {params.fragments}"
-        " --samples {params.sheet}"
-        " --output-h5ad {output.h5ad}"
-        " --output-counts {output.counts}"
-        " --output-logcpm {output.logcpm}"
-        " --output-pseudobulk {output.pseudobulk}"
-        " --frip-dir {params.frip_dir}"
-        " > {log} 2>&1"
+        " --samples {params.sheet:q}"
+        " --output-h5ad {output.h5ad:q}"
+        " --output-counts {output.counts:q}"
+        " --output-logcpm {output.logcpm:q}"
+        " --output-pseudobulk {output.pseudobulk:q}"
+        " --frip-dir {params.frip_dir:q}"
+        " > {log:q} 2>&1"

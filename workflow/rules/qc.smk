@@ -18,11 +18,11 @@ rule qc_fragment_lengths:
         runtime=20,
     shell:
         "python -m regflow qc fragment-lengths"
-        " --sample {wildcards.sample}"
-        " --fragments {input}"
-        " --output-hist {output.hist}"
-        " --output-json {output.json}"
-        " > {log} 2>&1"
+        " --sample {wildcards.sample:q}"
+        " --fragments {input:q}"
+        " --output-hist {output.hist:q}"
+        " --output-json {output.json:q}"
+        " > {log:q} 2>&1"
 
 
 rule qc_tss_enrichment:
@@ -46,13 +46,13 @@ rule qc_tss_enrichment:
         runtime=30,
     shell:
         "python -m regflow qc tss-enrichment"
-        " --sample {wildcards.sample}"
-        " --fragments {input.frags}"
-        " --gtf {input.gtf}"
-        " --chrom-sizes {input.chrom_sizes}"
-        " --output-profile {output.profile}"
-        " --output-json {output.json}"
-        " > {log} 2>&1"
+        " --sample {wildcards.sample:q}"
+        " --fragments {input.frags:q}"
+        " --gtf {input.gtf:q}"
+        " --chrom-sizes {input.chrom_sizes:q}"
+        " --output-profile {output.profile:q}"
+        " --output-json {output.json:q}"
+        " > {log:q} 2>&1"
 
 
 rule qc_table:
@@ -73,16 +73,20 @@ rule qc_table:
         mem_mb=1000,
         runtime=10,
     params:
-        fastp=" ".join(f"--fastp {s}=results/qc/{s}/fastp.json" for s in samples_of()),
-        bowtie2=" ".join(f"--bowtie2 {s}=results/qc/{s}/bowtie2.txt" for s in samples_of()),
+        fastp=" ".join(
+            f"--fastp {shlex.quote(f'{s}=results/qc/{s}/fastp.json')}" for s in samples_of()
+        ),
+        bowtie2=" ".join(
+            f"--bowtie2 {shlex.quote(f'{s}=results/qc/{s}/bowtie2.txt')}" for s in samples_of()
+        ),
     shell:
         "python -m regflow qc table"
-        " --json {input.jsons}"
+        " --json {input.jsons:q}"
         " {params.fastp}"
         " {params.bowtie2}"
-        " --output {output.table}"
-        " --output-mqc {output.mqc}"
-        " > {log} 2>&1"
+        " --output {output.table:q}"
+        " --output-mqc {output.mqc:q}"
+        " > {log:q} 2>&1"
 
 
 rule qc_plot_fragment_lengths:
@@ -104,14 +108,14 @@ rule qc_plot_fragment_lengths:
         mem_mb=1000,
         runtime=10,
     params:
-        hists=" ".join(
+        hists=quoted(
             f"{s}=results/qc/{s}/fragment_lengths.tsv" for s in samples_of("atac", "mnase")
         ),
     shell:
         "python -m regflow qc plot-fragment-lengths"
         " --hist {params.hists}"
-        " --output {output}"
-        " > {log} 2>&1"
+        " --output {output:q}"
+        " > {log:q} 2>&1"
 
 
 rule qc_plot_tss:
@@ -131,9 +135,9 @@ rule qc_plot_tss:
         mem_mb=1000,
         runtime=10,
     params:
-        profiles=" ".join(f"{s}=results/qc/{s}/tss_profile.tsv" for s in samples_of("atac")),
+        profiles=quoted(f"{s}=results/qc/{s}/tss_profile.tsv" for s in samples_of("atac")),
     shell:
         "python -m regflow qc plot-tss"
         " --profile {params.profiles}"
-        " --output {output}"
-        " > {log} 2>&1"
+        " --output {output:q}"
+        " > {log:q} 2>&1"

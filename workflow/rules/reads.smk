@@ -27,13 +27,13 @@ rule check_genome:
         ),
     shell:
         "python -m regflow check-genome"
-        " --fasta {input.fasta}"
-        " --gtf {input.gtf}"
-        " --mito {params.mito}"
+        " --fasta {input.fasta:q}"
+        " --gtf {input.gtf:q}"
+        " --mito {params.mito:q}"
         " {params.blacklist}"
-        " --chrom-sizes {output.chrom_sizes}"
-        " --keep-bed {output.keep}"
-        " > {log} 2>&1"
+        " --chrom-sizes {output.chrom_sizes:q}"
+        " --keep-bed {output.keep:q}"
+        " > {log:q} 2>&1"
 
 
 rule bowtie2_index:
@@ -64,7 +64,7 @@ rule bowtie2_index:
     params:
         prefix=lambda wildcards, output: output[0].removesuffix(".1.bt2"),
     shell:
-        "bowtie2-build --threads {threads} {input.fasta} {params.prefix} > {log} 2>&1"
+        "bowtie2-build --threads {threads} {input.fasta:q} {params.prefix:q} > {log:q} 2>&1"
 
 
 rule check_fastq:
@@ -87,11 +87,11 @@ rule check_fastq:
         ),
     shell:
         "python -m regflow check-fastq"
-        " --sample {wildcards.sample}"
-        " --fastq-1 {input.r1}"
+        " --sample {wildcards.sample:q}"
+        " --fastq-1 {input.r1:q}"
         " {params.r2}"
-        " --output {output}"
-        " > {log} 2>&1"
+        " --output {output:q}"
+        " > {log:q} 2>&1"
 
 
 rule trim_paired:
@@ -120,16 +120,16 @@ rule trim_paired:
         extra=config["reads"]["trim_extra"],
     shell:
         "fastp"
-        " --in1 {input.r1}"
-        " --in2 {input.r2}"
-        " --out1 {output.r1}"
-        " --out2 {output.r2}"
-        " --json {output.json}"
-        " --html {output.html}"
-        " --report_title {wildcards.sample}"
+        " --in1 {input.r1:q}"
+        " --in2 {input.r2:q}"
+        " --out1 {output.r1:q}"
+        " --out2 {output.r2:q}"
+        " --json {output.json:q}"
+        " --html {output.html:q}"
+        " --report_title {wildcards.sample:q}"
         " --thread {threads}"
         " {params.extra}"
-        " > {log} 2>&1"
+        " > {log:q} 2>&1"
 
 
 rule trim_single:
@@ -157,14 +157,14 @@ rule trim_single:
         extra=config["reads"]["trim_extra"].replace("--detect_adapter_for_pe", ""),
     shell:
         "fastp"
-        " --in1 {input.r1}"
-        " --out1 {output.r1}"
-        " --json {output.json}"
-        " --html {output.html}"
-        " --report_title {wildcards.sample}"
+        " --in1 {input.r1:q}"
+        " --out1 {output.r1:q}"
+        " --json {output.json:q}"
+        " --html {output.html:q}"
+        " --report_title {wildcards.sample:q}"
         " --thread {threads}"
         " {params.extra}"
-        " > {log} 2>&1"
+        " > {log:q} 2>&1"
 
 
 rule align:
@@ -188,19 +188,21 @@ rule align:
     params:
         index=lambda wildcards, input: input.index[0].removesuffix(".1.bt2"),
         reads=lambda wildcards, input: (
-            f"-1 {input.r1} -2 {input.r2}" if "r2" in input.keys() else f"-U {input.r1}"
+            f"-1 {shlex.quote(input.r1)} -2 {shlex.quote(input.r2)}"
+            if "r2" in input.keys()
+            else f"-U {shlex.quote(input.r1)}"
         ),
         extra=lambda wildcards: config["reads"]["bowtie2_extra"][ASSAY_OF[wildcards.sample]],
     shell:
         "bowtie2"
         " -p {threads}"
-        " -x {params.index}"
+        " -x {params.index:q}"
         " {params.reads}"
         " {params.extra}"
-        " --rg-id {wildcards.sample}"
-        " --rg SM:{wildcards.sample}"
-        " 2> {output.summary}"
-        " | samtools sort -@ {threads} -T {output.bam}.tmp -o {output.bam} - 2> {log}"
+        " --rg-id {wildcards.sample:q}"
+        " --rg SM:{wildcards.sample:q}"
+        " 2> {output.summary:q}"
+        " | samtools sort -@ {threads} -T {output.bam:q}.tmp -o {output.bam:q} - 2> {log:q}"
 
 
 rule filter_bam:
@@ -233,17 +235,17 @@ rule filter_bam:
         ),
     shell:
         "python -m regflow filter-bam"
-        " --sample {wildcards.sample}"
-        " --bam {input.bam}"
-        " --keep-bed {input.keep}"
-        " --mito {params.mito}"
+        " --sample {wildcards.sample:q}"
+        " --bam {input.bam:q}"
+        " --keep-bed {input.keep:q}"
+        " --mito {params.mito:q}"
         " --min-mapq {params.mapq}"
         " {params.paired}"
         " {params.dups}"
         " --threads {threads}"
-        " --output {output.bam}"
-        " --stats {output.stats}"
-        " > {log} 2>&1"
+        " --output {output.bam:q}"
+        " --stats {output.stats:q}"
+        " > {log:q} 2>&1"
 
 
 rule fragments:
@@ -272,12 +274,12 @@ rule fragments:
         ),
     shell:
         "python -m regflow fragments"
-        " --sample {wildcards.sample}"
-        " --bam {input.bam}"
+        " --sample {wildcards.sample:q}"
+        " --bam {input.bam:q}"
         " {params.shift}"
         " --threads {threads}"
-        " --output {output.frags}"
-        " > {log} 2>&1"
+        " --output {output.frags:q}"
+        " > {log:q} 2>&1"
 
 
 rule bigwig_sample:
@@ -306,13 +308,13 @@ rule bigwig_sample:
         ),
     shell:
         "python -m regflow bigwig"
-        " {params.flag} {input.data}"
-        " --chrom-sizes {input.chrom_sizes}"
+        " {params.flag} {input.data:q}"
+        " --chrom-sizes {input.chrom_sizes:q}"
         " --mode {params.mode}"
         " --bin-size {params.bin_size}"
         " --smooth {params.smooth}"
-        " --output {output}"
-        " > {log} 2>&1"
+        " --output {output:q}"
+        " > {log:q} 2>&1"
 
 
 rule bigwig_size_class:
@@ -341,14 +343,14 @@ rule bigwig_size_class:
         ],
     shell:
         "python -m regflow bigwig"
-        " --fragments {input.data}"
-        " --chrom-sizes {input.chrom_sizes}"
+        " --fragments {input.data:q}"
+        " --chrom-sizes {input.chrom_sizes:q}"
         " --mode {params.mode}"
         " --bin-size {params.bin_size}"
         " --min-length {params.lengths[0]}"
         " --max-length {params.lengths[1]}"
-        " --output {output}"
-        " > {log} 2>&1"
+        " --output {output:q}"
+        " > {log:q} 2>&1"
 
 
 rule bigwig_condition:
@@ -376,9 +378,9 @@ rule bigwig_condition:
         bin_size=config["reads"]["bin_size"],
     shell:
         "python -m regflow bigwig"
-        " {params.flag} {input.data}"
-        " --chrom-sizes {input.chrom_sizes}"
+        " {params.flag} {input.data:q}"
+        " --chrom-sizes {input.chrom_sizes:q}"
         " --mode {params.mode}"
         " --bin-size {params.bin_size}"
-        " --output {output}"
-        " > {log} 2>&1"
+        " --output {output:q}"
+        " > {log:q} 2>&1"

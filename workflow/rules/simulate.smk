@@ -44,8 +44,8 @@ rule simulate_truth:
     shell:
         "python -m regflow simulate truth"
         " --config-json {params.config:q}"
-        " --outdir {params.outdir}"
-        " > {log} 2>&1"
+        " --outdir {params.outdir:q}"
+        " > {log:q} 2>&1"
 
 
 rule simulate_reads_paired:
@@ -75,13 +75,13 @@ rule simulate_reads_paired:
     shell:
         "python -m regflow simulate reads"
         " --config-json {params.config:q}"
-        " --truth-dir {params.truth_dir}"
-        " --sample {wildcards.sample}"
-        " --assay {params.assay}"
-        " --condition {params.condition}"
-        " --fastq-1 {output.r1}"
-        " --fastq-2 {output.r2}"
-        " > {log} 2>&1"
+        " --truth-dir {params.truth_dir:q}"
+        " --sample {wildcards.sample:q}"
+        " --assay {params.assay:q}"
+        " --condition {params.condition:q}"
+        " --fastq-1 {output.r1:q}"
+        " --fastq-2 {output.r2:q}"
+        " > {log:q} 2>&1"
 
 
 rule simulate_reads_single:
@@ -110,9 +110,9 @@ rule simulate_reads_single:
     shell:
         "python -m regflow simulate reads"
         " --config-json {params.config:q}"
-        " --truth-dir {params.truth_dir}"
-        " --sample {wildcards.sample}"
-        " --assay {params.assay}"
-        " --condition {params.condition}"
-        " --fastq-1 {output.r1}"
-        " > {log} 2>&1"
+        " --truth-dir {params.truth_dir:q}"
+        " --sample {wildcards.sample:q}"
+        " --assay {params.assay:q}"
+        " --condition {params.condition:q}"
+        " --fastq-1 {output.r1:q}"
+        " > {log:q} 2>&1"

@@ -28,11 +28,11 @@ rule train_vit:
         outdir=lambda wildcards, output: os.path.dirname(output[0]),
     shell:
         "python -m regflow train vit"
-        " --dataset {params.dataset}"
+        " --dataset {params.dataset:q}"
         " --settings {params.settings}"
         " --threads {threads}"
-        " --outdir {params.outdir}"
-        " > {log} 2>&1"
+        " --outdir {params.outdir:q}"
+        " > {log:q} 2>&1"
 
 
 rule train_vit_gp:
@@ -59,11 +59,11 @@ rule train_vit_gp:
         outdir=lambda wildcards, output: os.path.dirname(output[0]),
     shell:
         "python -m regflow train vit-gp"
-        " --dataset {params.dataset}"
+        " --dataset {params.dataset:q}"
         " --first-channel {params.first}"
         " --seed {params.seed}"
-        " --outdir {params.outdir}"
-        " > {log} 2>&1"
+        " --outdir {params.outdir:q}"
+        " > {log:q} 2>&1"
 
 
 rule train_get:
@@ -90,11 +90,11 @@ rule train_get:
         outdir=lambda wildcards, output: os.path.dirname(output[0]),
     shell:
         "python -m regflow train get"
-        " --dataset {params.dataset}"
+        " --dataset {params.dataset:q}"
         " --settings {params.settings}"
         " --threads {threads}"
-        " --outdir {params.outdir}"
-        " > {log} 2>&1"
+        " --outdir {params.outdir:q}"
+        " > {log:q} 2>&1"
 
 
 rule train_get_forest:
@@ -118,10 +118,10 @@ rule train_get_forest:
         outdir=lambda wildcards, output: os.path.dirname(output[0]),
     shell:
         "python -m regflow train get-forest"
-        " --dataset {params.dataset}"
+        " --dataset {params.dataset:q}"
         " --seed {params.seed}"
-        " --outdir {params.outdir}"
-        " > {log} 2>&1"
+        " --outdir {params.outdir:q}"
+        " > {log:q} 2>&1"
 
 
 rule train_chrombpnet_bias:
@@ -152,12 +152,12 @@ rule train_chrombpnet_bias:
         outdir=lambda wildcards, output: os.path.dirname(output[0]),
     shell:
         "python -m regflow train chrombpnet-bias"
-        " --dataset {params.dataset}"
+        " --dataset {params.dataset:q}"
         " --settings {params.settings}"
         " {params.motif}"
         " --threads {threads}"
-        " --outdir {params.outdir}"
-        " > {log} 2>&1"
+        " --outdir {params.outdir:q}"
+        " > {log:q} 2>&1"
 
 
 rule train_chrombpnet:
@@ -190,13 +190,13 @@ rule train_chrombpnet:
         outdir=lambda wildcards, output: os.path.dirname(output[0]),
     shell:
         "python -m regflow train chrombpnet"
-        " --dataset {params.dataset}"
+        " --dataset {params.dataset:q}"
         " --settings {params.settings}"
-        " --bias {params.bias}"
+        " --bias {params.bias:q}"
         " {params.motif}"
         " --threads {threads}"
-        " --outdir {params.outdir}"
-        " > {log} 2>&1"
+        " --outdir {params.outdir:q}"
+        " > {log:q} 2>&1"
 
 
 rule chrombpnet_bigwig:
@@ -218,11 +218,11 @@ rule chrombpnet_bigwig:
         runtime=30,
     shell:
         "python -m regflow profile-bigwig"
-        " --profiles {input.profiles}"
-        " --key {wildcards.kind}"
-        " --chrom-sizes {input.chrom_sizes}"
-        " --output {output}"
-        " > {log} 2>&1"
+        " --profiles {input.profiles:q}"
+        " --key {wildcards.kind:q}"
+        " --chrom-sizes {input.chrom_sizes:q}"
+        " --output {output:q}"
+        " > {log:q} 2>&1"
 
 
 rule train_seqtrack:
@@ -249,11 +249,11 @@ rule train_seqtrack:
         outdir=lambda wildcards, output: os.path.dirname(output[0]),
     shell:
         "python -m regflow train seqtrack"
-        " --dataset {params.dataset}"
+        " --dataset {params.dataset:q}"
         " --settings {params.settings}"
         " --threads {threads}"
-        " --outdir {params.outdir}"
-        " > {log} 2>&1"
+        " --outdir {params.outdir:q}"
+        " > {log:q} 2>&1"
 
 
 rule seqtrack_table:
@@ -272,6 +272,6 @@ rule seqtrack_table:
         runtime=10,
     shell:
         "python -m regflow train seqtrack-table"
-        " --metrics {input}"
-        " --output {output}"
-        " > {log} 2>&1"
+        " --metrics {input:q}"
+        " --output {output:q}"
+        " > {log:q} 2>&1"
