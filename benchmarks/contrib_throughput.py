@@ -41,9 +41,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from regflow.interpret.choices import CHROMBPNET_HEADS, CHROMBPNET_MODELS
 from regflow.interpret.deeplift import (
-    CHROMBPNET_HEADS,
-    CHROMBPNET_MODELS,
     chrombpnet_wrapper,
     contribution_scores,
     delta_summary,

@@ -35,8 +35,7 @@ log = logging.getLogger(__name__)
 
 def add_parser(subparsers) -> None:
     """Register ``enrich`` with its subcommands ``offline`` and ``gprofiler``."""
-    from regflow.enrich.gprofiler import DEFAULT_URL, THRESHOLD_METHODS
-    from regflow.enrich.hypergeom import CORRECTIONS
+    from regflow.enrich.choices import CORRECTIONS, DEFAULT_URL, THRESHOLD_METHODS
 
     parser = subparsers.add_parser("enrich", help="gene-set enrichment of motifs' top genes")
     sub = parser.add_subparsers(dest="enrich_command", required=True)

@@ -18,14 +18,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from regflow.enrich.choices import DEFAULT_URL, THRESHOLD_METHODS
 from regflow.enrich.hypergeom import RESULT_COLUMNS
 from regflow.errors import RegflowError
 from regflow.io import atomic_output
 
 log = logging.getLogger(__name__)
 
-DEFAULT_URL = "https://biit.cs.ut.ee/gprofiler"
-THRESHOLD_METHODS = ("g_SCS", "fdr", "bonferroni")
 # fields every g:Profiler record carries, named as in the offline table (its p_value is
 # already corrected; the other offline columns are derived here)
 RESULT_FIELDS = tuple(

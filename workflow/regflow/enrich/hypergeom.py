@@ -14,6 +14,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.stats import hypergeom
 
+from regflow.enrich.choices import CORRECTIONS
 from regflow.errors import RegflowError
 
 RESULT_COLUMNS = (
@@ -32,7 +33,6 @@ RESULT_COLUMNS = (
     "recall",
     "intersections",
 )
-CORRECTIONS = ("fdr", "bonferroni")
 
 
 def annotated_background(universe: Iterable[str], terms: pd.DataFrame) -> list[str]:

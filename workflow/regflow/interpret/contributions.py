@@ -51,7 +51,7 @@ SEQTRACK_HEAD = "tracks"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from regflow.interpret.deeplift import CHROMBPNET_HEADS, CHROMBPNET_MODELS
+    from regflow.interpret.choices import CHROMBPNET_HEADS, CHROMBPNET_MODELS
 
     parser.add_argument("--kind", required=True, choices=KINDS, help="model family")
     parser.add_argument(

@@ -40,11 +40,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from regflow.interpret.choices import CHROMBPNET_HEADS, CHROMBPNET_MODELS
+
 #: Gauss-Legendre nodes of the integrated-gradients rules (:func:`_extra_rules`).
 IG_NODES = 8
-
-CHROMBPNET_MODELS = ("corrected", "uncorrected", "bias")
-CHROMBPNET_HEADS = ("counts", "profile")
 
 
 class LogSumExp(nn.Module):
