@@ -132,3 +132,9 @@ def test_cli_rejects_a_peak_file_of_an_unknown_sample_and_writes_nothing(tmp_pat
     assert code != 0
     assert "sample ghost is not in" in capsys.readouterr().err
     assert not out.exists() and not (tmp_path / "out.json").exists()
+
+
+def test_a_recovery_file_without_its_score_names_file_and_key(tmp_path):
+    bad = write_json(tmp_path / "get.json", {"fraction_recovered": 0.5})
+    with pytest.raises(RegflowError, match=r"get\.json lacks controls_in_top_k"):
+        tt.interpretation_scores(bad, None, {})

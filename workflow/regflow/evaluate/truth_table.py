@@ -184,13 +184,18 @@ def motif_scores(scans: dict[str, Path], sites: pd.DataFrame) -> list[dict]:
     ]
 
 
-def _split_metric(metrics: dict, path: Path, *keys: str) -> float:
-    value = metrics
+def _lookup(data: dict, path: Path, *keys: str):
+    """``data[keys[0]][keys[1]]...`` of the JSON file ``path``, or a one-line error naming both."""
+    value = data
     for key in keys:
         if not isinstance(value, dict) or key not in value:
-            raise RegflowError(f"metrics JSON {path} lacks {'.'.join(keys)}")
+            raise RegflowError(f"JSON {path} lacks {'.'.join(keys)}")
         value = value[key]
-    return float(value)
+    return value
+
+
+def _split_metric(metrics: dict, path: Path, *keys: str) -> float:
+    return float(_lookup(metrics, path, *keys))
 
 
 def _metric_row(measure: str, path: Path, keys: tuple[str, ...], goal: str = "") -> dict:
@@ -242,7 +247,7 @@ def interpretation_scores(
             row(
                 "interpret",
                 "GET Jacobian: expected TFs in their targets' top 10",
-                r["fraction_recovered"],
+                _split_metric(r, get_recovery, "fraction_recovered"),
                 ">= 1.0",
                 get_recovery,
             )
@@ -251,7 +256,7 @@ def interpretation_scores(
             row(
                 "interpret",
                 "GET Jacobian: controls in the top 10",
-                len(r["controls_in_top_k"]),
+                len(_lookup(r, get_recovery, "controls_in_top_k")),
                 "<= 0",
                 get_recovery,
             )
@@ -262,7 +267,7 @@ def interpretation_scores(
             row(
                 "enrich",
                 "expected TFs' target sets significant for their motif",
-                r["fraction_significant"],
+                _split_metric(r, enrichment, "fraction_significant"),
                 ">= 1.0",
                 enrichment,
             )
@@ -275,7 +280,7 @@ def interpretation_scores(
             row(
                 "interpret",
                 f"TF-MoDISco {name}: planted motifs recovered",
-                recovery["fraction"],
+                _split_metric(recovery, path, "fraction"),
                 goal,
                 path,
             )
