@@ -62,6 +62,10 @@ if [[ ! -f "$STAMP" || pyproject.toml -nt "$STAMP" ]]; then
         die "pip install torch failed (see above)"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
         --editable ".[dev,models]" || die "pip install failed (see above)"
+    # Compile TF-MoDISco's, TOMTOM's and tangermeme's numba kernels into their caches now,
+    # once, instead of in the first workflow jobs that use them (about a minute each).
+    echo "setup.sh: compiling the numba kernels (about a minute, once)" >&2
+    "$VENV/bin/python" -m regflow.interpret.jit_cache >&2 || die "compiling numba kernels failed"
     touch "$STAMP"
 fi
 

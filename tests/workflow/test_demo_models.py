@@ -93,7 +93,8 @@ def test_sequence_model_beats_its_shuffled_target_control(demo, model):
     settings = json.dumps(yaml.safe_load((run / "config.yaml").read_text()))
     command = [sys.executable, "-m", "regflow", "train", "seqtrack", "--shuffle-targets"]
     command += ["--dataset", "results/datasets/seqtrack", "--settings", settings]
-    command += ["--threads", "2", "--outdir", str(control)]
+    threads = yaml.safe_load((REPO / "config/config.yaml").read_text())["train"]["threads"]
+    command += ["--threads", str(threads), "--outdir", str(control)]
     subprocess.run(command, cwd=demo, check=True, capture_output=True, timeout=1800)
     real = metrics(demo, f"seqtrack/{model}")["splits"]["test"]["all"]
     shuffled = json.loads((control / "metrics.json").read_text())["splits"]["test"]["all"]
