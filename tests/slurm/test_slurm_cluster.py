@@ -56,7 +56,6 @@ CLUSTER_RULES = {
     "train_chrombpnet_bias",
     "train_chrombpnet",
     "simulate_reads_paired",
-    "check_fastq",
     "trim_paired",
     "align",
     "filter_bam",

@@ -457,3 +457,45 @@ def test_raw_counts_without_normalisation(tmp_path, frags):
     assert values["chr2"].sum() == 2 and values["chr2"][[5, 24]].tolist() == [1, 1]
     with pytest.raises(RegflowError, match="--normalise"):
         TrackSpec(mode="cutsites", bin_size=1, normalise="rpkm")
+
+
+def test_size_classes_in_one_call_equal_one_call_per_class(tmp_path, frags):
+    """``--size-class MIN MAX OUT`` (lengths in [MIN, MAX)) writes what ``--min-length MIN
+    --max-length MAX-1`` writes for each class; lengths here are 30, 8 (x3) and 20."""
+    small, large = tmp_path / "small.bw", tmp_path / "large.bw"
+    argv = ["bigwig", "--fragments", str(frags), "--chrom-sizes", str(tmp_path / "sizes.tsv")]
+    argv += ["--mode", "coverage", "--bin-size", "10"]
+    argv += ["--size-class", "8", "20", str(small), "--size-class", "20", "31", str(large)]
+    assert regflow_main(argv) == 0
+    one = run_cli(tmp_path, [frags], "--mode", "coverage", "--bin-size", "10", "--max-length", "19")
+    assert read_back(small) == read_back(one)
+    # [20, 31) holds the 30-bp and the 20-bp fragment, not the 8-bp ones: N = 2
+    assert read_back(large)["chr2"] == [(0, 30, pytest.approx(1e6 / 2))]
+    assert read_back(large)["chr1"] == [(10, 40, pytest.approx(1e6 / 2))]
+
+
+def test_an_empty_size_class_writes_no_class(tmp_path, frags, capsys):
+    first, empty = tmp_path / "first.bw", tmp_path / "empty.bw"
+    argv = ["bigwig", "--fragments", str(frags), "--chrom-sizes", str(tmp_path / "sizes.tsv")]
+    argv += ["--mode", "coverage", "--bin-size", "10"]
+    argv += ["--size-class", "0", "100", str(first), "--size-class", "500", "900", str(empty)]
+    assert regflow_main(argv) == 1
+    err = capsys.readouterr().err
+    assert "no fragments with length in [500, 900)" in err and str(frags) in err
+    assert str(empty) in err
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--size-class", "100", "100", "x.bw"], "MAX must exceed MIN"),
+        (["--size-class", "a", "100", "x.bw"], "MIN and MAX must be integers"),
+        (["--size-class", "0", "100", "x.bw", "--max-length", "50"], "--size-class sets the"),
+    ],
+)
+def test_bad_size_classes(tmp_path, frags, capsys, extra, message):
+    argv = ["bigwig", "--fragments", str(frags), "--chrom-sizes", str(tmp_path / "sizes.tsv")]
+    assert regflow_main([*argv, "--mode", "coverage", "--bin-size", "10", *extra]) == 1
+    assert message in capsys.readouterr().err
+    assert _leftovers(tmp_path) == []

@@ -17,14 +17,14 @@ EXPECTED_JOBS = {
     "simulate_reads_single": 16,
     "check_genome": 1,
     "bowtie2_index": 1,
-    "check_fastq": 33,
     "trim_paired": 17,
     "trim_single": 16,
     "align": 33,
     "filter_bam": 33,
     "fragments": 17,  # paired-end ATAC + MNase
     "bigwig_sample": 33,
-    "bigwig_size_class": 41,  # ATAC 10 x (nfr, mono) + MNase 7 x (small, medium, nucleosome)
+    "bigwig_size_classes_atac": 10,  # one job per sample: nfr, mono
+    "bigwig_size_classes_mnase": 7,  # one job per sample: small, medium, nucleosome
     "bigwig_condition": 23,  # ATAC 8 + MNase 7 + RNA 8 conditions
     "qc_fragment_lengths": 17,
     "qc_tss_enrichment": 10,  # ATAC only
@@ -88,7 +88,6 @@ EXPECTED_JOBS = {
 # Per-sample rules of a single-end RNA-seq sample: adding one adds one job to each.
 PER_RNA_SAMPLE = (
     "simulate_reads_single",
-    "check_fastq",
     "trim_single",
     "align",
     "filter_bam",

@@ -2,7 +2,7 @@
 
 Sample and condition names are restricted by the sample-sheet schema: hostile ones stop
 Snakemake with one line naming the row. Paths are free: a slice of the workflow (check_genome,
-check_fastq and fastp trimming of a paired-end and a single-end sample) runs from a working
+the FASTQ check and fastp trimming of a paired-end and a single-end sample) runs from a working
 directory, with a sample sheet, genome files and FASTQ files whose paths hold spaces, quotes,
 ``$``, ``;``, ``&`` and command substitutions, and nothing those characters could run happens.
 """
@@ -140,7 +140,7 @@ def test_hostile_paths_run_quoted(hostile_workdir):
     dry = snakemake("-n", "-p")
     assert dry.returncode == 0, dry.stdout + dry.stderr
     printed = dry.stdout + dry.stderr
-    for rule in ("check_genome", "check_fastq", "trim_paired", "trim_single"):
+    for rule in ("check_genome", "trim_paired", "trim_single"):
         assert f"rule {rule}:" in printed or f"localrule {rule}:" in printed, printed
     assert "'data it'\"'\"'s" in printed  # the paths are printed shell-quoted
 

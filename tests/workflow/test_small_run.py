@@ -362,7 +362,6 @@ def test_adding_a_sample_reruns_only_its_jobs_and_the_aggregates(run):
     assert result.returncode == 0, result.stdout + result.stderr
     per_sample = [
         "simulate_reads_paired",
-        "check_fastq",
         "trim_paired",
         "align",
         "filter_bam",
@@ -370,6 +369,7 @@ def test_adding_a_sample_reruns_only_its_jobs_and_the_aggregates(run):
         "bigwig_sample",
         "qc_fragment_lengths",
         "qc_tss_enrichment",
+        "bigwig_size_classes_atac",
         "peak_cutsites",
         "macs3_callpeak",
         "peak_filter",
@@ -410,7 +410,6 @@ def test_adding_a_sample_reruns_only_its_jobs_and_the_aggregates(run):
     ]
     assert job_counts(result.stdout) == {
         **dict.fromkeys(per_sample + aggregates, 1),
-        "bigwig_size_class": 2,  # nfr, mono
         "chrombpnet_bigwig": 2,  # corrected, uncorrected
         "train_seqtrack": 2,  # the ATAC cellA track is a target of every sequence model
         "interpret_chrombpnet_contributions": 2,  # bias-corrected, bias

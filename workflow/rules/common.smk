@@ -253,6 +253,22 @@ def size_class_names(assay):
     return sorted(config["reads"]["size_classes"].get(assay, {}))
 
 
+def size_class_tracks(assay):
+    """The size-class bigWigs of one sample of ``assay`` (wildcard ``{sample}``), by class name."""
+    return expand(
+        "results/tracks/{{sample}}.{size_class}.cpm.bw", size_class=size_class_names(assay)
+    )
+
+
+def size_class_args(assay, outputs):
+    """``--size-class MIN MAX OUTPUT`` of each class of ``assay``, in size_class_tracks order."""
+    lengths = config["reads"]["size_classes"][assay]
+    return " ".join(
+        f"--size-class {lengths[name][0]} {lengths[name][1]} {shlex.quote(path)}"
+        for name, path in zip(size_class_names(assay), outputs, strict=True)
+    )
+
+
 def reads_targets():
     """Everything the reads stage makes for the samples in the sheet."""
     paired = samples_of("atac", "mnase")

@@ -67,41 +67,15 @@ rule bowtie2_index:
         "bowtie2-build --threads {threads} {input.fasta:q} {params.prefix:q} > {log:q} 2>&1"
 
 
-rule check_fastq:
-    """Raw FASTQ files are readable, well-formed, non-empty and (paired) in step."""
-    input:
-        unpack(raw_fastqs),
-    output:
-        "results/qc/{sample}/fastq_check.json",
-    log:
-        "logs/reads/check_fastq/{sample}.log",
-    conda:
-        "../../envs/regflow.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=30,
-    params:
-        r2=lambda wildcards, input: (
-            f"--fastq-2 {shlex.quote(input.r2)}" if "r2" in input.keys() else ""
-        ),
-    shell:
-        "python -m regflow check-fastq"
-        " --sample {wildcards.sample:q}"
-        " --fastq-1 {input.r1:q}"
-        " {params.r2}"
-        " --output {output:q}"
-        " > {log:q} 2>&1"
-
-
 rule trim_paired:
-    """Adapter and quality trimming of a paired-end sample with fastp."""
+    """A paired-end sample's FASTQ checked (readable, well-formed, non-empty, mates in step),
+    then adapter- and quality-trimmed with fastp; one job, so no FASTQ is read by two jobs."""
     input:
         unpack(raw_fastqs),
-        checked="results/qc/{sample}/fastq_check.json",
     output:
         r1=temp("results/trimmed/{sample}_R1.fastq.gz"),
         r2=temp("results/trimmed/{sample}_R2.fastq.gz"),
+        checked="results/qc/{sample}/fastq_check.json",
         json="results/qc/{sample}/fastp.json",
         html="results/qc/{sample}/fastp.html",
     log:
@@ -119,7 +93,13 @@ rule trim_paired:
     params:
         extra=config["reads"]["trim_extra"],
     shell:
-        "fastp"
+        "python -m regflow check-fastq"
+        " --sample {wildcards.sample:q}"
+        " --fastq-1 {input.r1:q}"
+        " --fastq-2 {input.r2:q}"
+        " --output {output.checked:q}"
+        " > {log:q} 2>&1"
+        " && fastp"
         " --in1 {input.r1:q}"
         " --in2 {input.r2:q}"
         " --out1 {output.r1:q}"
@@ -129,16 +109,17 @@ rule trim_paired:
         " --report_title {wildcards.sample:q}"
         " --thread {threads}"
         " {params.extra}"
-        " > {log:q} 2>&1"
+        " >> {log:q} 2>&1"
 
 
 rule trim_single:
-    """Adapter and quality trimming of a single-end sample with fastp."""
+    """A single-end sample's FASTQ checked (readable, well-formed, non-empty), then adapter-
+    and quality-trimmed with fastp."""
     input:
         unpack(raw_fastqs),
-        checked="results/qc/{sample}/fastq_check.json",
     output:
         r1=temp("results/trimmed/{sample}_R1.fastq.gz"),
+        checked="results/qc/{sample}/fastq_check.json",
         json="results/qc/{sample}/fastp.json",
         html="results/qc/{sample}/fastp.html",
     log:
@@ -156,7 +137,12 @@ rule trim_single:
     params:
         extra=config["reads"]["trim_extra"].replace("--detect_adapter_for_pe", ""),
     shell:
-        "fastp"
+        "python -m regflow check-fastq"
+        " --sample {wildcards.sample:q}"
+        " --fastq-1 {input.r1:q}"
+        " --output {output.checked:q}"
+        " > {log:q} 2>&1"
+        " && fastp"
         " --in1 {input.r1:q}"
         " --out1 {output.r1:q}"
         " --json {output.json:q}"
@@ -164,7 +150,7 @@ rule trim_single:
         " --report_title {wildcards.sample:q}"
         " --thread {threads}"
         " {params.extra}"
-        " > {log:q} 2>&1"
+        " >> {log:q} 2>&1"
 
 
 rule align:
@@ -317,40 +303,41 @@ rule bigwig_sample:
         " > {log:q} 2>&1"
 
 
-rule bigwig_size_class:
-    """CPM bigWig of one fragment-length class of a paired-end sample."""
-    input:
-        data="results/fragments/{sample}.tsv.gz",
-        chrom_sizes="results/genome/chrom.sizes",
-    output:
-        "results/tracks/{sample}.{size_class}.cpm.bw",
-    log:
-        "logs/reads/bigwig/{sample}.{size_class}.log",
-    wildcard_constraints:
-        sample=name_choice(samples_of("atac", "mnase")),
-        size_class=name_choice(size_class_names("atac") + size_class_names("mnase")),
-    conda:
-        "../../envs/regflow.yaml"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=60,
-    params:
-        mode=lambda wildcards: CLASS_MODE[ASSAY_OF[wildcards.sample]],
-        bin_size=config["reads"]["bin_size"],
-        lengths=lambda wildcards: config["reads"]["size_classes"][ASSAY_OF[wildcards.sample]][
-            wildcards.size_class
-        ],
-    shell:
-        "python -m regflow bigwig"
-        " --fragments {input.data:q}"
-        " --chrom-sizes {input.chrom_sizes:q}"
-        " --mode {params.mode}"
-        " --bin-size {params.bin_size}"
-        " --min-length {params.lengths[0]}"
-        " --max-length {params.lengths[1]}"
-        " --output {output:q}"
-        " > {log:q} 2>&1"
+# CPM bigWigs of the fragment-length classes of reads.size_classes: one rule per assay with
+# classes (bigwig_size_classes_atac, bigwig_size_classes_mnase), one job per sample writing
+# all of that sample's classes.
+for _assay in [a for a in ("atac", "mnase") if size_class_names(a)]:
+
+    rule:
+        name:
+            f"bigwig_size_classes_{_assay}"
+        input:
+            data="results/fragments/{sample}.tsv.gz",
+            chrom_sizes="results/genome/chrom.sizes",
+        output:
+            size_class_tracks(_assay),
+        log:
+            "logs/reads/bigwig/{sample}.size_classes.log",
+        wildcard_constraints:
+            sample=name_choice(samples_of(_assay)),
+        conda:
+            "../../envs/regflow.yaml"
+        threads: 1
+        resources:
+            mem_mb=4000,
+            runtime=60,
+        params:
+            mode=lambda wildcards: CLASS_MODE[ASSAY_OF[wildcards.sample]],
+            bin_size=config["reads"]["bin_size"],
+            classes=lambda wildcards, output: size_class_args(ASSAY_OF[wildcards.sample], output),
+        shell:
+            "python -m regflow bigwig"
+            " --fragments {input.data:q}"
+            " --chrom-sizes {input.chrom_sizes:q}"
+            " --mode {params.mode}"
+            " --bin-size {params.bin_size}"
+            " {params.classes}"
+            " > {log:q} 2>&1"
 
 
 rule bigwig_condition:

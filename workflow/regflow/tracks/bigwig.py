@@ -38,7 +38,7 @@ import sys
 import time
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -508,6 +508,40 @@ def make_bigwig(
     return {"fragments": total, "scale": scale, "entries": n_entries}
 
 
+def make_size_class_bigwigs(
+    fragments: Path,
+    chrom_sizes_path: Path,
+    spec: TrackSpec,
+    classes: list[tuple[int, int, Path]],
+) -> list[dict[str, float]]:
+    """One bigWig per fragment-length class ``(min, max, output)``, lengths in ``[min, max)``,
+    of one fragments file: one job per sample instead of one per class.
+
+    Every class is computed before any is written, so a class without fragments fails the
+    call with no bigWig written.
+    """
+    chrom_sizes = read_chrom_sizes(chrom_sizes_path)
+    computed = []
+    for lo, hi, output in classes:
+        if hi <= lo:
+            raise RegflowError(f"size class [{lo}, {hi}) for {output}: MAX must exceed MIN")
+        one = replace(spec, min_length=lo, max_length=hi - 1)  # TrackSpec's max is inclusive
+        runs, total = compute_runs([FragmentsFile(fragments)], chrom_sizes, one, chrom_sizes_path)
+        if total <= 0:
+            raise RegflowError(
+                f"no fragments with length in [{lo}, {hi}) in {fragments} on the chromosomes "
+                f"of {chrom_sizes_path} (for {output})"
+            )
+        computed.append((runs, total, output))
+    summaries = []
+    for runs, total, output in computed:
+        scale = cpm_scale(total) if spec.normalise == "cpm" else 1.0
+        with atomic_output(output) as tmp:
+            n_entries = write_bigwig(tmp, chrom_sizes, runs, spec.bin_size, scale)
+        summaries.append({"fragments": total, "scale": scale, "entries": n_entries})
+    return summaries
+
+
 # --------------------------------------------------------------------------------------------
 # command line
 # --------------------------------------------------------------------------------------------
@@ -548,7 +582,16 @@ def add_parser(subparsers) -> None:
         default="cpm",
         help="cpm (default) or none: raw counts per bin (e.g. Tn5 insertions for ChromBPNet)",
     )
-    parser.add_argument("--output", required=True, type=Path, help="the bigWig to write")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--output", type=Path, help="the bigWig to write")
+    target.add_argument(
+        "--size-class",
+        nargs=3,
+        action="append",
+        metavar=("MIN", "MAX", "OUTPUT"),
+        help="instead of --output: a bigWig of the fragments with length in [MIN, MAX), as "
+        "the config's reads.size_classes (repeat for more classes; one fragments file)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -566,6 +609,9 @@ def run(args: argparse.Namespace) -> None:
     kind = "bam" if args.bam else "fragments"
     inputs = args.bam if args.bam else args.fragments
     t0 = time.perf_counter()
+    if args.size_class:
+        _run_size_classes(args, spec, inputs, kind, t0)
+        return
     summary = make_bigwig(
         inputs, kind, args.chrom_sizes, spec, args.output, threads=max(1, args.threads)
     )
@@ -575,3 +621,28 @@ def run(args: argparse.Namespace) -> None:
         f"in {time.perf_counter() - t0:.1f} s",
         file=sys.stderr,
     )
+
+
+def _run_size_classes(args, spec: TrackSpec, inputs, kind: str, t0: float) -> None:
+    """``regflow bigwig --size-class MIN MAX OUTPUT ...``."""
+    if kind != "fragments" or len(inputs) != 1:
+        raise RegflowError("--size-class takes exactly one --fragments file")
+    if args.min_length != 0 or args.max_length is not None:
+        raise RegflowError("--size-class sets the lengths: drop --min-length/--max-length")
+    classes = []
+    for lo, hi, output in args.size_class:
+        try:
+            classes.append((int(lo), int(hi), Path(output)))
+        except ValueError:
+            raise RegflowError(
+                f"--size-class {lo} {hi} {output}: MIN and MAX must be integers"
+            ) from None
+    summaries = make_size_class_bigwigs(inputs[0], args.chrom_sizes, spec, classes)
+    for (lo, hi, output), summary in zip(classes, summaries, strict=True):
+        print(
+            f"{output}: {args.mode}, lengths [{lo}, {hi}), bin {args.bin_size} bp, "
+            f"{summary['fragments']:,.0f} fragments ({args.normalise} x "
+            f"{summary['scale']:.6g}), {summary['entries']:,} entries",
+            file=sys.stderr,
+        )
+    print(f"{len(classes)} bigWigs in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
