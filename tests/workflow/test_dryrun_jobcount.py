@@ -31,9 +31,7 @@ EXPECTED_JOBS = {
     "qc_table": 1,
     "qc_plot_fragment_lengths": 1,
     "qc_plot_tss": 1,
-    "peak_cutsites": 10,  # ATAC
-    "macs3_callpeak": 10,
-    "peak_filter": 10,
+    "macs3_callpeak": 10,  # ATAC: cut sites, MACS3 and the filter in one job
     "consensus_peaks": 1,
     "peak_counts": 1,
     "featurecounts": 16,  # RNA

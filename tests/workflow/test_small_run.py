@@ -370,9 +370,7 @@ def test_adding_a_sample_reruns_only_its_jobs_and_the_aggregates(run):
         "qc_fragment_lengths",
         "qc_tss_enrichment",
         "bigwig_size_classes_atac",
-        "peak_cutsites",
         "macs3_callpeak",
-        "peak_filter",
     ]
     aggregates = [
         "bigwig_condition",

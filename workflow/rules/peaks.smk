@@ -2,39 +2,19 @@
 # set, and Tn5 insertions per consensus peak and sample as logCPM (AnnData and TSV).
 
 
-rule peak_cutsites:
-    """Tn5 insertions of an ATAC-seq sample as a BED of 1-bp records, for MACS3."""
-    input:
-        "results/fragments/{sample}.tsv.gz",
-    output:
-        temp("results/peaks/{sample}/cutsites.bed.gz"),
-    log:
-        "logs/peaks/cutsites/{sample}.log",
-    wildcard_constraints:
-        sample=name_choice(samples_of("atac")),
-    conda:
-        "../../envs/peaks.yaml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=30,
-    shell:
-        "python -m regflow peaks cutsites"
-        " --sample {wildcards.sample:q}"
-        " --fragments {input:q}"
-        " --output {output:q}"
-        " > {log:q} 2>&1"
-
-
 rule macs3_callpeak:
-    """MACS3 narrow peaks with summits on the cut sites (ENCODE ATAC-seq settings)."""
+    """Peaks of one ATAC-seq sample in one job: its Tn5 insertions as 1-bp BED records (a
+    temporary file), MACS3 narrow peaks with summits on them (ENCODE ATAC-seq settings), then
+    the peaks outside the blacklist and within the chromosomes."""
     input:
-        cutsites="results/peaks/{sample}/cutsites.bed.gz",
+        frags="results/fragments/{sample}.tsv.gz",
         chrom_sizes="results/genome/chrom.sizes",
     output:
-        peaks="results/peaks/{sample}/macs3/{sample}_peaks.narrowPeak",
+        macs3="results/peaks/{sample}/macs3/{sample}_peaks.narrowPeak",
         summits="results/peaks/{sample}/macs3/{sample}_summits.bed",
         xls="results/peaks/{sample}/macs3/{sample}_peaks.xls",
+        peaks="results/peaks/{sample}.narrowPeak",
+        stats="results/qc/{sample}/peaks.json",
     log:
         "logs/peaks/macs3/{sample}.log",
     benchmark:
@@ -48,21 +28,33 @@ rule macs3_callpeak:
         mem_mb=4000,
         runtime=60,
     params:
-        outdir=lambda wildcards, output: Path(output.peaks).parent,
+        outdir=lambda wildcards, output: Path(output.macs3).parent,
         gsize=config["peaks"]["genome_size"],
         mito=" ".join(config["genome"]["mito"]),
         qvalue=config["peaks"]["qvalue"],
         shift=config["peaks"]["shift"],
         extsize=config["peaks"]["extsize"],
         extra=config["peaks"]["macs3_extra"],
+        blacklist=(
+            f"--blacklist {shlex.quote(config['genome']['blacklist'])}"
+            if config["genome"]["blacklist"]
+            else ""
+        ),
     shell:
+        "tmp=$(mktemp -d {resources.tmpdir:q}/regflow-cutsites.XXXXXX); "
+        "trap 'rm -rf \"$tmp\"' EXIT; "
+        "python -m regflow peaks cutsites"
+        " --sample {wildcards.sample:q}"
+        " --fragments {input.frags:q}"
+        ' --output "$tmp/cutsites.bed.gz"'
+        " > {log:q} 2>&1; "
         "gsize={params.gsize}; "
         'if [ "$gsize" = 0 ]; then'
         " gsize=$(awk -v mito={params.mito:q}"
         ' \'BEGIN {{ n = split(mito, m, " "); for (i = 1; i <= n; i++) skip[m[i]] = 1 }}'
         " !($1 in skip) {{ s += $2 }} END {{ print s }}' {input.chrom_sizes:q}); fi; "
         "macs3 callpeak"
-        " -t {input.cutsites:q}"
+        ' -t "$tmp/cutsites.bed.gz"'
         " -f BED"
         " -g $gsize"
         " -n {wildcards.sample:q}"
@@ -74,40 +66,15 @@ rule macs3_callpeak:
         " --call-summits"
         " -q {params.qvalue}"
         " {params.extra}"
-        " > {log:q} 2>&1"
-
-
-rule peak_filter:
-    """Peaks of one sample outside the blacklist and within the chromosomes."""
-    input:
-        peaks="results/peaks/{sample}/macs3/{sample}_peaks.narrowPeak",
-        chrom_sizes="results/genome/chrom.sizes",
-    output:
-        peaks="results/peaks/{sample}.narrowPeak",
-        stats="results/qc/{sample}/peaks.json",
-    log:
-        "logs/peaks/filter/{sample}.log",
-    conda:
-        "../../envs/peaks.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    params:
-        blacklist=(
-            f"--blacklist {shlex.quote(config['genome']['blacklist'])}"
-            if config["genome"]["blacklist"]
-            else ""
-        ),
-    shell:
+        " >> {log:q} 2>&1; "
         "python -m regflow peaks filter"
         " --sample {wildcards.sample:q}"
-        " --narrowpeak {input.peaks:q}"
+        " --narrowpeak {output.macs3:q}"
         " --chrom-sizes {input.chrom_sizes:q}"
         " {params.blacklist}"
         " --output {output.peaks:q}"
         " --output-json {output.stats:q}"
-        " > {log:q} 2>&1"
+        " >> {log:q} 2>&1"
 
 
 rule consensus_peaks:
