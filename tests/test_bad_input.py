@@ -307,6 +307,12 @@ def forest_wrong_shapes(d: Path) -> list[str]:
     return ["train", "get-forest", "--dataset", "in/get", "--outdir", "out/get_forest"]
 
 
+def forest_split_missing(d: Path) -> list[str]:
+    get_dataset(d, n_label_peaks=5)
+    write(d / "get/splits.tsv", "condition\tchrom\tsplit\nc1\tchr2\ttrain\n")
+    return ["train", "get-forest", "--dataset", "in/get", "--outdir", "out/get_forest"]
+
+
 def settings_missing_keys(d: Path) -> list[str]:
     get_dataset(d, n_label_peaks=5)
     return ["train", "get", "--dataset", "in/get", "--settings", json.dumps(GET_SETTINGS)] + [
@@ -438,6 +444,11 @@ CLI_CASES = {
         "train",
         forest_wrong_shapes,
         ("GET dataset in/get/dataset.npz", "labels has shape (1, 4, 2), expected (1, 5, 2)"),
+    ),
+    "splits.tsv lacks a chromosome": Case(
+        "train",
+        forest_split_missing,
+        ("in/get/splits.tsv: no split for condition 'c1' on chr1",),
     ),
     "settings JSON missing keys": Case(
         "train", settings_missing_keys, ("--settings lacks optim.weight_decay",)

@@ -95,7 +95,13 @@ def run_get_forest(dataset_dir: Path, seed: int, outdir: Path) -> dict:
     from regflow.baselines.forest import fit_predict_forest
     from regflow.datasets.io import read_table
     from regflow.io import read_npz
-    from regflow.train.get import METRIC_SCALE, check_shapes, tss_metrics, tss_table
+    from regflow.train.get import (
+        METRIC_SCALE,
+        check_shapes,
+        check_splits,
+        tss_metrics,
+        tss_table,
+    )
 
     keys = ("features", "labels", "is_tss", "peak_ids", "chroms", "conditions")
     npz = Path(dataset_dir) / "dataset.npz"
@@ -104,6 +110,7 @@ def run_get_forest(dataset_dir: Path, seed: int, outdir: Path) -> dict:
     splits = read_table(Path(dataset_dir) / "splits.tsv", "GET splits", index_col=None)
     conditions = [str(c) for c in data["conditions"]]
     chroms = data["chroms"].astype(str)
+    check_splits(splits, conditions, chroms, Path(dataset_dir) / "splits.tsv")
     split_of = splits.set_index(["condition", "chrom"])["split"]
     peak_split = np.array(
         [[split_of[(c, k)] for k in chroms] for c in conditions]

@@ -86,6 +86,18 @@ def check_shapes(data: dict[str, np.ndarray], npz: Path) -> None:
             )
 
 
+def check_splits(splits: pd.DataFrame, conditions: list[str], chroms: np.ndarray, path) -> None:
+    """Every (condition, chromosome) pair of the dataset has a split in ``splits.tsv``."""
+    have = set(zip(splits["condition"].astype(str), splits["chrom"].astype(str), strict=True))
+    missing = [(c, k) for c in conditions for k in dict.fromkeys(chroms) if (c, k) not in have]
+    if missing:
+        condition, chrom = missing[0]
+        raise RegflowError(
+            f"{path}: no split for condition {condition!r} on {chrom} ({len(missing)} "
+            "(condition, chromosome) pairs of the dataset have none); rebuild the GET dataset"
+        )
+
+
 def tss_table(
     predicted: np.ndarray,
     labels: np.ndarray,
@@ -163,6 +175,7 @@ def run(dataset_dir: Path, settings: dict, outdir: Path) -> dict:
     splits = read_table(Path(dataset_dir) / "splits.tsv", "GET splits", index_col=None)
     conditions = [str(c) for c in data["conditions"]]
     chroms = data["chroms"].astype(str)
+    check_splits(splits, conditions, chroms, Path(dataset_dir) / "splits.tsv")
     optim, trainer_cfg = settings["optim"], settings["trainer"]
     size = settings["window"]
     eval_windows = data["windows"]
