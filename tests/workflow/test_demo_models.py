@@ -1,4 +1,4 @@
-"""The models at demo size, for two seeds: the whole demo (about 34 minutes on 2 cores per
+"""The models at demo size, for two seeds: the whole demo (about 25 minutes on 2 cores per
 seed) and its trained models and their interpretation measured against the issues' goals.
 
 Opt-in, as it is too slow for every CI run: ``REGFLOW_DEMO_TESTS=1 pytest
@@ -20,7 +20,7 @@ from .conftest import REPO, SNAKEFILE
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("REGFLOW_DEMO_TESTS") != "1",
-    reason="runs the whole demo per seed (about 34 minutes each): set REGFLOW_DEMO_TESTS=1",
+    reason="runs the whole demo per seed (about 25 minutes each): set REGFLOW_DEMO_TESTS=1",
 )
 
 
