@@ -206,7 +206,9 @@ rule filter_bam:
         "results/benchmarks/reads/filter/{sample}.tsv"
     conda:
         "../../envs/align.yaml"
-    threads: 2
+    # samtools runs with one compression thread (-@ 1) either way: about one core in all;
+    # more threads pay on large BAMs (set-threads filter_bam=N)
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=120,
