@@ -46,6 +46,7 @@ def warm() -> dict:
     pos, neg, counts = discover(one_hot, hypothetical, max_seqlets=200, n_leiden=1)
     patterns = patterns_of(pos, neg)
     library = [np.eye(4)[[0, 1, 2, 3, 0, 1]], np.full((6, 4), 0.25)]
+    # no pattern found (it should be): TOMTOM still compiles on a library motif as the query
     matches = match_patterns([p.ppm for p in patterns] or library[:1], library, threads=1)
     x = torch.from_numpy(one_hot[:2].transpose(0, 2, 1).copy())
     dinucleotide_shuffle(x, n=2, random_state=0)

@@ -362,16 +362,26 @@ def compute_runs(
     each block's raw signal is kept run-length encoded. Then, per chromosome, the sources are
     summed, smoothed and run-length encoded again. Values are not yet CPM-scaled.
     """
-    raw: dict[str, list[Runs]] = {}
-    total = 0.0
+    return compute_runs_per_spec(sources, chrom_sizes, [spec], sizes_path)[0]
+
+
+def compute_runs_per_spec(
+    sources: list[FragmentsFile] | list[BamFile],
+    chrom_sizes: dict[str, int],
+    specs: list[TrackSpec],
+    sizes_path: Path | str = "--chrom-sizes",
+) -> list[tuple[dict[str, Runs], float]]:
+    """:func:`compute_runs` of each of ``specs`` (e.g. fragment-length classes) from one read
+    of the sources: ``(runs, total)`` per spec, in order."""
+    raw: list[dict[str, list[Runs]]] = [{} for _ in specs]
+    totals = [0.0] * len(specs)
     for source in sources:
         done: set[str] = set()
         chrom: str | None = None
-        acc: BinnedSignal | None = None
+        accs: list[BinnedSignal] = []
         for name, (starts, ends, counts) in source.chrom_batches():
             if name != chrom:
-                if acc is not None:
-                    raw.setdefault(chrom, []).append(_runs(acc.values()))
+                _flush(raw, chrom, accs)
                 if name in done:
                     raise RegflowError(
                         f"{source.path}: lines of chromosome {name} are not contiguous; sort by "
@@ -384,20 +394,40 @@ def compute_runs(
                     )
                 done.add(name)
                 chrom = name
-                acc = BinnedSignal(chrom_sizes[name], spec.bin_size, spec.mode)
-            keep = length_mask(starts, ends, spec.min_length, spec.max_length)
-            if not keep.all():
-                starts, ends, counts = starts[keep], ends[keep], counts[keep]
-            try:
-                acc.add(starts, ends, counts)
-            except ValueError as err:
-                raise RegflowError(
-                    f"{source.path}: {name}: {err}; does {sizes_path} match the genome these "
-                    "fragments come from?"
-                ) from None
-            total += float(counts.sum())
-        if acc is not None:
-            raw.setdefault(chrom, []).append(_runs(acc.values()))
+                accs = [BinnedSignal(chrom_sizes[name], sp.bin_size, sp.mode) for sp in specs]
+            for k, (spec, acc) in enumerate(zip(specs, accs, strict=True)):
+                keep = length_mask(starts, ends, spec.min_length, spec.max_length)
+                s, e, c = (
+                    (starts, ends, counts)
+                    if keep.all()
+                    else (starts[keep], ends[keep], counts[keep])
+                )
+                try:
+                    acc.add(s, e, c)
+                except ValueError as err:
+                    raise RegflowError(
+                        f"{source.path}: {name}: {err}; does {sizes_path} match the genome "
+                        "these fragments come from?"
+                    ) from None
+                totals[k] += float(c.sum())
+        _flush(raw, chrom, accs)
+    return [
+        (_sum_smooth(r, chrom_sizes, spec), total)
+        for r, spec, total in zip(raw, specs, totals, strict=True)
+    ]
+
+
+def _flush(raw: list[dict[str, list[Runs]]], chrom: str | None, accs: list) -> None:
+    """Keep each spec's finished chromosome block as runs (nothing before the first block)."""
+    if accs:
+        for r, acc in zip(raw, accs, strict=True):
+            r.setdefault(chrom, []).append(_runs(acc.values()))
+
+
+def _sum_smooth(
+    raw: dict[str, list[Runs]], chrom_sizes: dict[str, int], spec: TrackSpec
+) -> dict[str, Runs]:
+    """Per chromosome, the sources' runs summed and smoothed, as runs again."""
     runs: dict[str, Runs] = {}
     for chrom, length in chrom_sizes.items():
         parts = [r for r in raw.pop(chrom, []) if r.values.size]
@@ -409,7 +439,7 @@ def compute_runs(
         values = _dense(parts, n_bins(length, spec.bin_size))
         values = smooth_signal(values, spec.bin_size, spec.smooth, spec.kernel)
         runs[chrom] = _runs(values)
-    return runs, total
+    return runs
 
 
 def _merge_equal(
@@ -502,6 +532,13 @@ def make_bigwig(
             f"no fragments{lengths} in {', '.join(str(p) for p in inputs)} "
             f"on the chromosomes of {chrom_sizes_path}"
         )
+    return _write_scaled(output, chrom_sizes, runs, total, spec)
+
+
+def _write_scaled(
+    output: Path, chrom_sizes: dict[str, int], runs: dict[str, Runs], total: float, spec: TrackSpec
+) -> dict[str, float]:
+    """Atomically write ``runs`` CPM-scaled (or raw, ``spec.normalise == "none"``); summary."""
     scale = cpm_scale(total) if spec.normalise == "cpm" else 1.0
     with atomic_output(output) as tmp:
         n_entries = write_bigwig(tmp, chrom_sizes, runs, spec.bin_size, scale)
@@ -515,31 +552,30 @@ def make_size_class_bigwigs(
     classes: list[tuple[int, int, Path]],
 ) -> list[dict[str, float]]:
     """One bigWig per fragment-length class ``(min, max, output)``, lengths in ``[min, max)``,
-    of one fragments file: one job per sample instead of one per class.
+    of one fragments file, read once for all classes: one job per sample, not one per class.
 
     Every class is computed before any is written, so a class without fragments fails the
     call with no bigWig written.
     """
-    chrom_sizes = read_chrom_sizes(chrom_sizes_path)
-    computed = []
+    specs = []
     for lo, hi, output in classes:
         if hi <= lo:
             raise RegflowError(f"size class [{lo}, {hi}) for {output}: MAX must exceed MIN")
-        one = replace(spec, min_length=lo, max_length=hi - 1)  # TrackSpec's max is inclusive
-        runs, total = compute_runs([FragmentsFile(fragments)], chrom_sizes, one, chrom_sizes_path)
+        specs.append(replace(spec, min_length=lo, max_length=hi - 1))  # TrackSpec: inclusive
+    chrom_sizes = read_chrom_sizes(chrom_sizes_path)
+    computed = compute_runs_per_spec(
+        [FragmentsFile(fragments)], chrom_sizes, specs, chrom_sizes_path
+    )
+    for (lo, hi, output), (_, total) in zip(classes, computed, strict=True):
         if total <= 0:
             raise RegflowError(
                 f"no fragments with length in [{lo}, {hi}) in {fragments} on the chromosomes "
                 f"of {chrom_sizes_path} (for {output})"
             )
-        computed.append((runs, total, output))
-    summaries = []
-    for runs, total, output in computed:
-        scale = cpm_scale(total) if spec.normalise == "cpm" else 1.0
-        with atomic_output(output) as tmp:
-            n_entries = write_bigwig(tmp, chrom_sizes, runs, spec.bin_size, scale)
-        summaries.append({"fragments": total, "scale": scale, "entries": n_entries})
-    return summaries
+    return [
+        _write_scaled(output, chrom_sizes, runs, total, spec)
+        for (_, _, output), (runs, total) in zip(classes, computed, strict=True)
+    ]
 
 
 # --------------------------------------------------------------------------------------------
